@@ -1,0 +1,57 @@
+package api
+
+import (
+	"fmt"
+	"time"
+)
+
+// Arch is a CPU architecture.
+type Arch string
+
+// Architectures Ingot deploys.
+const (
+	ArchAMD64 Arch = "amd64"
+	ArchARM64 Arch = "arm64"
+)
+
+// Firmware is how a machine boots.
+type Firmware string
+
+// Firmware kinds.
+const (
+	FirmwareBIOS Firmware = "bios"
+	FirmwareUEFI Firmware = "uefi"
+)
+
+// Image is a catalog record of an immutable, content-addressed image.
+type Image struct {
+	ID        string    `json:"id" pattern:"^sha256:[0-9a-f]{64}$" doc:"Digest of the signed manifest."`
+	Name      string    `json:"name" minLength:"1" maxLength:"128"`
+	Arch      Arch      `json:"arch" enum:"amd64,arm64"`
+	Firmware  Firmware  `json:"firmware" enum:"bios,uefi"`
+	OS        string    `json:"os,omitempty" maxLength:"128"`
+	Size      int64     `json:"size,omitempty" minimum:"0" doc:"Logical bytes of all payloads."`
+	CreatedAt time.Time `json:"created_at,omitzero" readOnly:"true"`
+}
+
+// Variant is one image of an image set, keyed by arch, firmware and secure boot.
+type Variant struct {
+	Arch       Arch     `json:"arch" enum:"amd64,arm64"`
+	Firmware   Firmware `json:"firmware" enum:"bios,uefi"`
+	SecureBoot bool     `json:"secure_boot,omitempty"`
+	Image      string   `json:"image" pattern:"^sha256:[0-9a-f]{64}$"`
+}
+
+// Key identifies the variant inside its set.
+func (v Variant) Key() string {
+	return fmt.Sprintf("%s/%s/sb=%t", v.Arch, v.Firmware, v.SecureBoot)
+}
+
+// ImageSet is a named set of images, one per variant.
+type ImageSet struct {
+	Name        string    `json:"name" pattern:"^[a-z0-9][a-z0-9._-]{0,62}$"`
+	Description string    `json:"description,omitempty" maxLength:"1024"`
+	Variants    []Variant `json:"variants" maxItems:"16"`
+	CreatedAt   time.Time `json:"created_at,omitzero" readOnly:"true"`
+	UpdatedAt   time.Time `json:"updated_at,omitzero" readOnly:"true"`
+}

@@ -1,0 +1,77 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"ingot.dev/ingot/api"
+)
+
+// Deploy creates deployments (or plans them when req.DryRun).
+func (c *Client) Deploy(ctx context.Context, req api.DeployRequest) (api.DeployResult, error) {
+	var out api.DeployResult
+	err := c.Do(ctx, http.MethodPost, "/v1/deployments", nil, req, &out)
+	return out, err
+}
+
+// Cancel asks the engine to stop a deployment and compensate.
+func (c *Client) Cancel(ctx context.Context, id api.DeploymentID) error {
+	return c.Do(ctx, http.MethodPost, "/v1/deployments/"+url.PathEscape(string(id))+"/cancel", nil, nil, nil)
+}
+
+// Signal reports to a waiting deployment.
+func (c *Client) Signal(ctx context.Context, id api.DeploymentID, s api.Signal) error {
+	return c.Do(ctx, http.MethodPost, "/v1/deployments/"+url.PathEscape(string(id))+"/signals", nil, s, nil)
+}
+
+// Events lists a deployment's events after a seq.
+func (c *Client) Events(ctx context.Context, id api.DeploymentID, after int64) ([]api.Event, error) {
+	var out []api.Event
+	q := url.Values{"after": {strconv.FormatInt(after, 10)}}
+	err := c.Do(ctx, http.MethodGet, "/v1/deployments/"+url.PathEscape(string(id))+"/events", q, nil, &out)
+	return out, err
+}
+
+// Audit lists the audit log, newest first.
+func (c *Client) Audit(ctx context.Context, limit int, cursor string) (api.Page[api.AuditEntry], error) {
+	return Resource[api.AuditEntry]{c, "/v1/audit"}.List(ctx, limit, cursor, nil)
+}
+
+// Follow streams a deployment's events (server-sent events) after a seq and
+// calls fn for each, until the deployment ends, fn fails or ctx ends.
+func (c *Client) Follow(ctx context.Context, id api.DeploymentID, after int64, fn func(api.Event) error) error {
+	q := url.Values{"after": {strconv.FormatInt(after, 10)}}
+	resp, err := c.send(ctx, http.MethodGet, "/v1/deployments/"+url.PathEscape(string(id))+"/events/stream", q, nil, "text/event-stream")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var e api.Event
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			return fmt.Errorf("decoding event: %w", err)
+		}
+		if e.Type == "stream.error" {
+			return fmt.Errorf("event stream of %s: %s", id, e.Message)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("event stream of %s: %w", id, err)
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/client"
+)
+
+func age(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return time.Since(t).Round(time.Second).String()
+}
+
+func newImageSetCommand(app *App) *cobra.Command {
+	return resourceCmd[api.ImageSet]{
+		use: "imageset", short: "manage image sets (one image per arch, firmware and secure boot)", aliases: []string{"imagesets", "is"},
+		res: (*client.Client).ImageSets, key: func(s api.ImageSet) string { return s.Name },
+		cols: []column[api.ImageSet]{
+			{"NAME", func(s api.ImageSet) string { return s.Name }},
+			{"VARIANTS", func(s api.ImageSet) string {
+				keys := make([]string, len(s.Variants))
+				for i, v := range s.Variants {
+					keys[i] = v.Key()
+				}
+				return strings.Join(keys, ",")
+			}},
+			{"AGE", func(s api.ImageSet) string { return age(s.CreatedAt) }},
+		},
+	}.command(app)
+}
+
+func newHostgroupCommand(app *App) *cobra.Command {
+	return resourceCmd[api.Hostgroup]{
+		use: "hostgroup", short: "manage hostgroups (image set, layout, encryption, template)", aliases: []string{"hostgroups", "hg"},
+		res: (*client.Client).Hostgroups, key: func(g api.Hostgroup) string { return g.Name },
+		cols: []column[api.Hostgroup]{
+			{"NAME", func(g api.Hostgroup) string { return g.Name }},
+			{"IMAGESET", func(g api.Hostgroup) string { return g.ImageSet }},
+			{"LAYOUT", func(g api.Hostgroup) string { return orDash(g.Layout) }},
+			{"ENCRYPTION", func(g api.Hostgroup) string { return orDash(g.Encryption) }},
+			{"MAX", func(g api.Hostgroup) string { return fmt.Sprint(g.MaxConcurrent) }},
+		},
+	}.command(app)
+}
+
+func newHostCommand(app *App) *cobra.Command {
+	cmd := resourceCmd[api.Host]{
+		use: "host", short: "manage hosts (machines)", aliases: []string{"hosts"},
+		res: (*client.Client).Hosts, key: func(h api.Host) string { return h.Name },
+		filters: []string{"hostgroup", "state"},
+		cols: []column[api.Host]{
+			{"NAME", func(h api.Host) string { return h.Name }},
+			{"HOSTGROUP", func(h api.Host) string { return orDash(h.Hostgroup) }},
+			{"STATE", func(h api.Host) string { return string(h.State) }},
+			{"BOOT", func(h api.Host) string { return string(h.Boot) }},
+			{"MACS", func(h api.Host) string {
+				s := make([]string, len(h.MACs))
+				for i, m := range h.MACs {
+					s[i] = m.String()
+				}
+				return strings.Join(s, ",")
+			}},
+		},
+	}.command(app)
+	cmd.AddCommand(newHostAddCommand(app))
+	return cmd
+}
+
+// newHostAddCommand registers a host from flags, for quick use and scripts.
+func newHostAddCommand(app *App) *cobra.Command {
+	var h api.Host
+	var macs []string
+	cmd := &cobra.Command{Use: "add NAME --mac MAC [--hostgroup G]", Short: "register a host from flags", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h.Name = args[0]
+			for _, s := range macs {
+				m, err := api.ParseMAC(s)
+				if err != nil {
+					return err
+				}
+				h.MACs = append(h.MACs, m)
+			}
+			out, err := app.client().Hosts().Create(cmd.Context(), h)
+			if err != nil {
+				return err
+			}
+			return printOne(app, out, nil)
+		}}
+	f := cmd.Flags()
+	f.StringSliceVar(&macs, "mac", nil, "MAC address (repeat for several NICs)")
+	f.StringVar(&h.Hostgroup, "hostgroup", "", "hostgroup")
+	f.StringVar(&h.Serial, "serial", "", "serial number")
+	f.StringVar(&h.Values.Hostname, "hostname", "", "hostname (if the template allows it)")
+	return cmd
+}
+
+func newCatalogImageCommand(app *App) *cobra.Command {
+	return resourceCmd[api.Image]{
+		use: "images", short: "the image catalog", noUpdate: true,
+		res: (*client.Client).Images, key: func(i api.Image) string { return i.ID },
+		cols: []column[api.Image]{
+			{"ID", func(i api.Image) string { return i.ID }},
+			{"NAME", func(i api.Image) string { return i.Name }},
+			{"ARCH", func(i api.Image) string { return string(i.Arch) }},
+			{"FIRMWARE", func(i api.Image) string { return string(i.Firmware) }},
+			{"AGE", func(i api.Image) string { return age(i.CreatedAt) }},
+		},
+	}.command(app)
+}
+
+func newCredentialCommand(app *App) *cobra.Command {
+	return resourceCmd[api.Credential]{
+		use: "credential", short: "BMC credentials (encrypted at rest, never shown)", aliases: []string{"credentials"},
+		res: (*client.Client).Credentials, putCreate: true, key: func(c api.Credential) string { return c.Name },
+		cols: []column[api.Credential]{
+			{"NAME", func(c api.Credential) string { return c.Name }},
+			{"USERNAME", func(c api.Credential) string { return c.Username }},
+			{"AGE", func(c api.Credential) string { return age(c.CreatedAt) }},
+		},
+	}.command(app)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"ingot.dev/ingot/server"
+)
+
+// version is set at build time with -ldflags.
+var version = "dev"
+
+func newServeCommand(app *App) *cobra.Command {
+	var cfg server.Config
+	var debug bool
+	cmd := &cobra.Command{Use: "serve", Short: "run the Ingot server (embedded SQLite by default; listens on loopback)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelInfo
+			if debug {
+				level = slog.LevelDebug
+			}
+			log := slog.New(slog.NewTextHandler(app.Err, &slog.HandlerOptions{Level: level}))
+			cfg.Version = version
+			return server.Run(cmd.Context(), cfg, log, app.Out)
+		}}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", "ingot-data", "data directory: state, keys and chunks")
+	f.StringVar(&cfg.Database, "database", "", "postgres://... to keep state in PostgreSQL (default: SQLite in the data directory)")
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address to listen on")
+	f.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "also write the first admin token to this file (mode 0600)")
+	f.StringVar(&cfg.AddrFile, "addr-file", "", "write the bound URL to this file once listening (for --listen :0)")
+	f.IntVar(&cfg.GlobalCap, "max-deployments", 200, "deployments running at once, across all hostgroups")
+	f.IntVar(&cfg.Workers, "workers", 16, "deployments advanced in parallel by this server")
+	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 0, "how long a crashed replica's deployments stay claimed (default 30s)")
+	f.DurationVar(&cfg.PollInterval, "poll", 0, "how often the engine looks for due work (default 2s)")
+	f.DurationVar(&cfg.DefaultTimeout, "deployment-timeout", 0, "default deadline of a deployment (default 2h)")
+	f.BoolVar(&debug, "debug", false, "debug logging")
+	return cmd
+}

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/server/auth"
+	"ingot.dev/ingot/server/engine"
+	"ingot.dev/ingot/server/httpapi"
+	"ingot.dev/ingot/server/planner"
+	"ingot.dev/ingot/server/secret"
+	"ingot.dev/ingot/server/steps"
+	"ingot.dev/ingot/server/store"
+	"ingot.dev/ingot/server/store/sqlstore"
+)
+
+// node is one assembled server: what Run starts and closes.
+type node struct {
+	store   store.Store
+	engine  *engine.Engine
+	handler http.Handler
+	lock    *os.File
+}
+
+func (n *node) close() {
+	_ = n.store.Close()
+	_ = n.lock.Close()
+}
+
+func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) (_ *node, err error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	n := &node{lock: lock}
+	defer func() {
+		if err != nil {
+			_ = lock.Close()
+		}
+	}()
+	box, err := secret.LoadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key"))
+	if err != nil {
+		return nil, err
+	}
+	if n.store, err = sqlstore.Open(ctx, cfg.dsn()); err != nil {
+		return nil, fmt.Errorf("opening state store: %w", err)
+	}
+	if err := bootstrapAdmin(ctx, n.store, cfg.AdminTokenFile, stdout); err != nil {
+		return nil, err
+	}
+	if cfg.embedded() {
+		// The data directory lock makes this the only engine: leases of a
+		// crashed predecessor can be taken over at once.
+		if err := n.store.ReleaseAll(ctx); err != nil {
+			return nil, fmt.Errorf("releasing stale leases: %w", err)
+		}
+	}
+	deriver, err := auth.NewDeriver(box.Derive("installer-token"))
+	if err != nil {
+		return nil, err
+	}
+	reg := engine.NewRegistry()
+	steps.Register(reg, steps.Deps{Hosts: n.store, Catalog: n.store, Signals: n.store, Events: n.store,
+		Tokens: &installerTokens{store: n.store, deriver: deriver}})
+	n.engine, err = engine.New(n.store, reg, engine.Config{LeaseTTL: cfg.LeaseTTL, PollInterval: cfg.PollInterval, GlobalCap: cfg.GlobalCap, Workers: cfg.Workers}, log.With("component", "engine"))
+	if err != nil {
+		return nil, err
+	}
+	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: planner.New(n.store), Engine: n.engine,
+		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout})
+	return n, nil
+}
+
+// lockDataDir takes an exclusive lock so two servers never share one data
+// directory.
+func lockDataDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening data directory lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("data directory %s is in use by another ingot serve; stop it or pass another --data", dir)
+		}
+		return nil, fmt.Errorf("locking data directory: %w", err)
+	}
+	return f, nil
+}
+
+// bootstrapAdmin creates the first admin token when there is no token at
+// all, and prints it once. Only its hash is kept.
+func bootstrapAdmin(ctx context.Context, st store.Store, file string, stdout io.Writer) error {
+	n, err := st.CountTokens(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	secret, hash := auth.NewSecret()
+	if _, err := st.CreateToken(ctx, api.Token{Name: "admin", Scopes: []string{"admin"}}, hash); err != nil {
+		return fmt.Errorf("creating the first admin token: %w", err)
+	}
+	fmt.Fprintf(stdout, "first start: admin token (shown once, keep it safe):\n%s\n", secret)
+	if file != "" {
+		if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+			return fmt.Errorf("writing admin token file: %w", err)
+		}
+	}
+	return nil
+}

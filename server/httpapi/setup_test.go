@@ -1,0 +1,110 @@
+package httpapi_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/client"
+	"ingot.dev/ingot/server/auth"
+	"ingot.dev/ingot/server/httpapi"
+	"ingot.dev/ingot/server/planner"
+	"ingot.dev/ingot/server/secret"
+	"ingot.dev/ingot/server/store"
+	"ingot.dev/ingot/server/store/sqlstore"
+)
+
+type nopWaker struct{}
+
+func (nopWaker) Wake() {}
+
+// env is an API on a real SQLite store, served on loopback.
+type env struct {
+	t      *testing.T
+	store  store.Store
+	url    string
+	admin  *client.Client
+	secret string // the admin token's secret
+}
+
+func (e *env) adminSecret() string { return e.secret }
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "ingot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	box, err := secret.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	e := &env{t: t, store: st, url: srv.URL}
+	e.admin, e.secret = e.tokenSecret("admin")
+	return e
+}
+
+// token creates a token with these scopes straight in the store.
+func (e *env) token(scopes ...string) *client.Client {
+	c, _ := e.tokenSecret(scopes...)
+	return c
+}
+
+func (e *env) tokenSecret(scopes ...string) (*client.Client, string) {
+	e.t.Helper()
+	secret, hash := auth.NewSecret()
+	if _, err := e.store.CreateToken(context.Background(), api.Token{Name: "t-" + scopes[0], Scopes: scopes}, hash); err != nil {
+		e.t.Fatal(err)
+	}
+	return client.New(e.url, secret), secret
+}
+
+const (
+	imgA = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	imgC = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+)
+
+// fixtures: an image, a set "base", a hostgroup "web" with an open
+// template, and a host "web-1".
+func (e *env) fixtures() {
+	e.t.Helper()
+	ctx := context.Background()
+	must(e.t)(e.admin.Images().Create(ctx, api.Image{ID: imgA, Name: "debian", Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI}))
+	must(e.t)(e.admin.Images().Create(ctx, api.Image{ID: imgC, Name: "spare", Arch: api.ArchARM64, Firmware: api.FirmwareUEFI}))
+	must(e.t)(e.admin.ImageSets().Create(ctx, api.ImageSet{Name: "base", Variants: []api.Variant{{Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI, Image: imgA}}}))
+	must(e.t)(e.admin.Hostgroups().Create(ctx, api.Hostgroup{Name: "web", ImageSet: "base", Template: api.Template{
+		Hostname: api.StringRule{Allowed: true, Pattern: "web-[0-9]+"},
+		SSHKeys:  api.ListRule{Allowed: true, Max: 2},
+	}}))
+	must(e.t)(e.admin.Hosts().Create(ctx, api.Host{Name: "web-1", Hostgroup: "web", MACs: []api.MAC{mac("52:54:00:00:00:01")}}))
+}
+
+func mac(s string) api.MAC {
+	m, err := api.ParseMAC(s)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// must fails the test on error: must(t)(call()).
+func must(t *testing.T) func(any, error) {
+	return func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/server/auth"
+	"ingot.dev/ingot/server/steps"
+	"ingot.dev/ingot/server/store"
+)
+
+// installerTokens issues the per-deployment installer tokens. The secret is
+// derived from the deployment ID with a server key, so it can be put on a
+// boot command line later without being stored; only its hash is kept.
+type installerTokens struct {
+	store   store.Store
+	deriver *auth.Deriver
+}
+
+var _ steps.Tokens = (*installerTokens)(nil)
+
+func installerTokenID(id api.DeploymentID) string { return "inst_" + string(id) }
+
+func (t *installerTokens) IssueInstaller(ctx context.Context, d api.Deployment, ttl time.Duration) error {
+	if err := t.RevokeInstaller(ctx, d.ID); err != nil {
+		return err
+	}
+	tok := api.Token{
+		ID:        installerTokenID(d.ID),
+		Name:      "installer:" + string(d.ID),
+		Scopes:    []string{auth.InstallerScope(d.ID)},
+		Host:      d.Host,
+		ExpiresAt: time.Now().Add(ttl).UTC(),
+	}
+	if _, err := t.store.CreateToken(ctx, tok, auth.Hash(t.deriver.InstallerSecret(d.ID))); err != nil {
+		return fmt.Errorf("issuing installer token for %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+func (t *installerTokens) RevokeInstaller(ctx context.Context, id api.DeploymentID) error {
+	err := t.store.DeleteToken(ctx, installerTokenID(id))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("revoking installer token of %s: %w", id, err)
+	}
+	return nil
+}
