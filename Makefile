@@ -16,7 +16,6 @@ help: ## list the targets
 build: ## build the static binaries into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ingot ./cmd/ingot
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ingot-installer ./cmd/ingot-installer
 
 test: lint test-unit ## what CI runs: lint and every test tier this machine can run
 

@@ -11,14 +11,18 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(mainExit()) }
+
+// mainExit runs the command line with SIGINT/SIGTERM cancelling its
+// context, and returns the process exit code.
+func mainExit() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "ingot:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // run executes one ingot command line; tests call it directly.

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,7 +45,7 @@ func newHostgroupCommand(app *App) *cobra.Command {
 			{"IMAGESET", func(g api.Hostgroup) string { return g.ImageSet }},
 			{"LAYOUT", func(g api.Hostgroup) string { return orDash(g.Layout) }},
 			{"ENCRYPTION", func(g api.Hostgroup) string { return orDash(g.Encryption) }},
-			{"MAX", func(g api.Hostgroup) string { return fmt.Sprint(g.MaxConcurrent) }},
+			{"MAX", func(g api.Hostgroup) string { return itoa(g.MaxConcurrent) }},
 		},
 	}.command(app)
 }
@@ -133,3 +133,5 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -44,6 +44,7 @@ var commands = []func(*App) *cobra.Command{
 	newCatalogImageCommand,
 	newCredentialCommand,
 	newTokenCommand,
+	newAuditCommand,
 }
 
 func envOr(key, def string) string {

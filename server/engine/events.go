@@ -19,6 +19,7 @@ const (
 	TypeStepStarted            = "step.started"
 	TypeStepResumed            = "step.resumed"
 	TypeStepWaiting            = "step.waiting"
+	TypeStepProgress           = "step.progress" // Data is an api.Progress
 	TypeStepSucceeded          = "step.succeeded"
 	TypeStepFailed             = "step.failed"
 	TypeStepSkipped            = "step.skipped"

@@ -81,10 +81,24 @@ func (r *run) recordProgress(i int, step Step) {
 	if !ok {
 		return
 	}
-	if got := p.Progress(); got != nil {
-		cp := *got
-		r.d.Steps[i].Progress = &cp
+	got := p.Progress()
+	if got == nil {
+		return
 	}
+	cp := *got
+	if progressBucket(r.d.Steps[i].Progress) != progressBucket(&cp) {
+		r.emit(i, TypeStepProgress, "", cp)
+	}
+	r.d.Steps[i].Progress = &cp
+}
+
+// progressBucket cuts progress into 5 % slices, so the event log gets one
+// step.progress event per slice however often the installer reports.
+func progressBucket(p *api.Progress) int64 {
+	if p == nil || p.Total <= 0 {
+		return -1
+	}
+	return min(20*p.Bytes/p.Total, 20)
 }
 
 func (r *run) succeedStep(ctx context.Context, i int) error {

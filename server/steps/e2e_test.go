@@ -105,6 +105,24 @@ func TestPlannedDeploymentOnSQLite(t *testing.T) {
 		got, _ := st.GetDeployment(ctx, d.ID)
 		return got.Steps[3].Progress != nil
 	})
+	signal(t, st, eng, d.ID, "installer.progress", `{"bytes":520,"total":1024}`) // same 5 % slice
+	waitFor(t, "second progress recorded", func() bool {
+		got, _ := st.GetDeployment(ctx, d.ID)
+		return got.Steps[3].Progress.Bytes == 520
+	})
+	evs, err := st.Events(ctx, d.ID, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	progressEvents := 0
+	for _, e := range evs {
+		if e.Type == engine.TypeStepProgress {
+			progressEvents++
+		}
+	}
+	if progressEvents != 1 {
+		t.Errorf("%d step.progress events for two reports in one 5%% slice, want 1", progressEvents)
+	}
 	signal(t, st, eng, d.ID, "installer.done", "")
 	waitFor(t, "wait-firstboot waiting", stepWaiting(4))
 	signal(t, st, eng, d.ID, "firstboot", "")
@@ -114,7 +132,7 @@ func TestPlannedDeploymentOnSQLite(t *testing.T) {
 	})
 
 	got, _ := st.GetDeployment(ctx, d.ID)
-	if diff := cmp.Diff(&api.Progress{Bytes: 512, Total: 1024}, got.Steps[3].Progress); diff != "" {
+	if diff := cmp.Diff(&api.Progress{Bytes: 520, Total: 1024}, got.Steps[3].Progress); diff != "" {
 		t.Errorf("progress (-want +got):\n%s", diff)
 	}
 	h, _ := st.GetHost(ctx, "h1")
