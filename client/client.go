@@ -120,3 +120,10 @@ func (c *Client) Health(ctx context.Context) error {
 	}
 	return resp.Body.Close()
 }
+
+// WithToken returns a client for the same server with another token.
+func (c *Client) WithToken(token string) *Client {
+	cp := *c
+	cp.token = token
+	return &cp
+}

@@ -33,7 +33,9 @@ func (a *API) registerAdmin() {
 			if err := require(ctx, "admin"); err != nil {
 				return nil, err
 			}
-			return nil, a.problem(ctx, a.Store.DeleteToken(ctx, in.ID))
+			err := a.Store.DeleteToken(ctx, in.ID)
+			a.tokens.forget(in.ID)
+			return nil, a.problem(ctx, err)
 		})
 	huma.Register(a.huma, huma.Operation{OperationID: "put-credential", Method: http.MethodPut, Path: "/v1/credentials/{name}", Tags: []string{"admin"},
 		Summary: "Store a BMC credential; the password is encrypted at rest and never returned"},

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -8,11 +9,30 @@ import (
 	"ingot.dev/ingot/api"
 )
 
+type auditKey struct{}
+
+// auditNote lets a handler tell the audit middleware its call changed
+// nothing (a dry run), so it takes no write in the audit log.
+type auditNote struct{ readOnly bool }
+
+// readOnlyCall marks the current call as changing nothing.
+func readOnlyCall(ctx context.Context) {
+	if n, ok := ctx.Value(auditKey{}).(*auditNote); ok {
+		n.readOnly = true
+	}
+}
+
 // audit records every mutating call after it ran, with its outcome.
 func (a *API) audit(ctx huma.Context, next func(huma.Context)) {
-	next(ctx)
 	switch ctx.Method() {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		next(ctx)
+		return
+	}
+	note := &auditNote{}
+	ctx = huma.WithValue(ctx, auditKey{}, note)
+	next(ctx)
+	if note.readOnly {
 		return
 	}
 	p := principal(ctx.Context())

@@ -34,7 +34,7 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 		a.writeErr(ctx, huma.Error401Unauthorized("missing bearer token: send 'Authorization: Bearer <token>' (ingot serve prints the first admin token)"))
 		return
 	}
-	t, err := a.Store.TokenByHash(ctx.Context(), auth.Hash(secret))
+	t, err := a.tokens.get(ctx.Context(), auth.Hash(secret))
 	if err != nil {
 		a.writeErr(ctx, huma.Error401Unauthorized("unknown or revoked token"))
 		return

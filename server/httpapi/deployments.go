@@ -112,7 +112,9 @@ func (a *API) createDeployments(ctx context.Context, in *bodyInput[api.DeployReq
 		}
 		ds = append(ds, d)
 	}
-	if !in.Body.DryRun {
+	if in.Body.DryRun {
+		readOnlyCall(ctx)
+	} else {
 		if err := a.Store.CreateDeployments(ctx, ds); err != nil {
 			return nil, a.problem(ctx, err)
 		}

@@ -39,6 +39,7 @@ type Store struct {
 	reader  *sql.DB // SQLite: a read-only pool; PostgreSQL: the same as writer
 	rebound sync.Map
 	now     func() time.Time
+	stopCP  func() // stops the SQLite checkpointer
 }
 
 // Open connects to the database named by dsn and migrates it to the current
@@ -81,7 +82,9 @@ func (s *Store) openSQLite(path string) error {
 	}
 	pragmas := "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", path+pragmas+"&_txlock=immediate")
+	// The writer checkpoints only as a safety net (64 MiB of WAL); the
+	// checkpointer does it in the background so commits do not wait on it.
+	w, err := sql.Open("sqlite", path+pragmas+"&_pragma=wal_autocheckpoint(16384)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("opening sqlite %s: %w", path, err)
 	}
@@ -92,16 +95,52 @@ func (s *Store) openSQLite(path string) error {
 		w.Close()
 		return fmt.Errorf("opening sqlite %s: %w", path, err)
 	}
-	n := max(4, runtime.NumCPU())
+	n := max(16, 4*runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.writer, s.reader = w, r
+	cp, err := sql.Open("sqlite", path+pragmas)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return fmt.Errorf("opening sqlite %s: %w", path, err)
+	}
+	cp.SetMaxOpenConns(1)
+	s.stopCP = checkpointer(cp, time.Second)
 	return nil
 }
 
-// Ping checks that the database answers.
+// checkpointer copies the WAL into the database every interval with a
+// PASSIVE checkpoint, which never blocks readers or the writer. It returns
+// a function that stops it and closes db.
+func checkpointer(db *sql.DB, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_, _ = db.Exec("PRAGMA wal_checkpoint(PASSIVE)") // best effort; the writer's autocheckpoint is the backstop
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+		db.Close()
+	}
+}
+
+// Ping checks that the database answers (through the read pool, so it
+// never queues behind writes).
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.writer.PingContext(ctx); err != nil {
+	if err := s.reader.PingContext(ctx); err != nil {
 		return fmt.Errorf("pinging database: %w", err)
 	}
 	return nil
@@ -109,6 +148,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database connections.
 func (s *Store) Close() error {
+	if s.stopCP != nil {
+		s.stopCP()
+	}
 	err := s.writer.Close()
 	if s.reader != s.writer {
 		if rerr := s.reader.Close(); err == nil {
