@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -123,6 +124,16 @@ func (a *API) checkHost(ctx context.Context, h api.Host) error {
 			return invalid("host "+h.Name+" is not valid", &huma.ErrorDetail{Location: "body.hostgroup", Message: "no hostgroup named " + h.Hostgroup, Value: h.Hostgroup})
 		}
 		tmpl = g.Template
+	}
+	if h.BMC != nil {
+		if u, err := url.Parse(h.BMC.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			details = append(details, &huma.ErrorDetail{Location: "body.bmc.endpoint", Message: "want the BMC's Redfish URL, like https://10.0.0.9 or https://bmc-r1-01.example:443", Value: h.BMC.Endpoint})
+		}
+	}
+	if h.BMC != nil && h.BMC.Credential != "" {
+		if _, _, err := a.Store.GetCredential(ctx, h.BMC.Credential); err != nil {
+			details = append(details, &huma.ErrorDetail{Location: "body.bmc.credential", Message: "no credential named " + h.BMC.Credential + "; store it first with PUT /v1/credentials/" + h.BMC.Credential, Value: h.BMC.Credential})
+		}
 	}
 	for _, fe := range template.Check(tmpl, h.Values) {
 		details = append(details, &huma.ErrorDetail{Location: "body." + fe.Path, Message: fe.Message, Value: fe.Value})

@@ -46,6 +46,8 @@ func TestBadInputIsAProblemNamingTheField(t *testing.T) {
 		{"pattern violated", "POST", "/v1/hosts", `{"name":"web-9","hostgroup":"web","macs":[],"values":{"hostname":"db-1"}}`, 422, "body.values.hostname"},
 		{"too many keys", "POST", "/v1/hosts", `{"name":"web-9","hostgroup":"web","macs":[],"values":{"ssh_keys":["a","b","c"]}}`, 422, "body.values.ssh_keys"},
 		{"unknown hostgroup", "POST", "/v1/hosts", `{"name":"web-9","hostgroup":"nope","macs":[]}`, 422, "body.hostgroup"},
+		{"unknown BMC credential", "POST", "/v1/hosts", `{"name":"web-9","hostgroup":"web","macs":[],"bmc":{"endpoint":"https://10.0.0.9","credential":"nope"}}`, 422, "body.bmc.credential"},
+		{"bad BMC URL", "POST", "/v1/hosts", `{"name":"web-9","hostgroup":"web","macs":[],"bmc":{"endpoint":"not a url"}}`, 422, "body.bmc.endpoint"},
 		{"bad name", "POST", "/v1/hosts", `{"name":"Web 9!","macs":[]}`, 422, "body.name"},
 		{"oversized body", "POST", "/v1/hosts", big, 413, ""},
 		{"not JSON", "POST", "/v1/hosts", `{"name":`, 400, ""},
