@@ -77,8 +77,12 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	if err != nil {
 		return nil, err
 	}
-	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: planner.New(n.store), Engine: n.engine,
-		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout})
+	images, chunks, err := openImages(cfg.DataDir, log.With("component", "chunks"))
+	if err != nil {
+		return nil, err
+	}
+	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: planner.New(n.store), Engine: n.engine, Images: images,
+		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout}, chunks)
 	return n, nil
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,10 +14,25 @@ import (
 	"ingot.dev/ingot/server/store"
 )
 
-// newHandler serves the API, health checks and metrics on one mux.
-func newHandler(st store.Store, deps httpapi.Deps) http.Handler {
+// newHandler serves the API, the chunk store, health checks and metrics on
+// one mux.
+func newHandler(st store.Store, deps httpapi.Deps, chunks http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	httpapi.New(mux, deps)
+	a := httpapi.New(mux, deps)
+	// Chunks are content-addressed: knowing a digest takes a manifest, and
+	// manifests need a token, so chunk reads are public (and cacheable by
+	// any HTTP cache). Uploads need admin.
+	protected := a.Protect(chunks, func(r *http.Request) bool {
+		return r.Method != http.MethodPut && (strings.HasPrefix(r.URL.Path, "/v1/chunks/") || r.URL.Path == "/v1/signing-key")
+	}, func(r *http.Request) []string {
+		if r.Method == http.MethodPut {
+			return []string{"admin"}
+		}
+		return nil
+	})
+	mux.Handle("/v1/chunks/", protected)
+	mux.Handle("GET /v1/images/{id}/manifest", protected)
+	mux.Handle("GET /v1/signing-key", protected)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ingot_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"})

@@ -69,8 +69,7 @@ func TestCrashResumesAndFailureCompensates(t *testing.T) {
 func seed(t *testing.T, c *client.Client) {
 	t.Helper()
 	ctx := context.Background()
-	img := "sha256:" + strings.Repeat("ab", 32)
-	mustOK(t, second(c.Images().Create(ctx, api.Image{ID: img, Name: "debian", Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI})))
+	img := registerZeroImage(t, c, "debian")
 	mustOK(t, second(c.ImageSets().Create(ctx, api.ImageSet{Name: "base", Variants: []api.Variant{{Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI, Image: img}}})))
 	mustOK(t, second(c.Hostgroups().Create(ctx, api.Hostgroup{Name: "rack-1", ImageSet: "base"})))
 	for i, n := range []string{"ok-1", "bad-1"} {
@@ -166,6 +165,15 @@ func mustOK(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// registerZeroImage registers a real image of an all-zero 4 MiB disk (no
+// chunk to upload) and returns its ID.
+func registerZeroImage(t *testing.T, c *client.Client, name string) string {
+	t.Helper()
+	img, err := c.RegisterImage(context.Background(), client.ZeroManifest(name, api.ArchAMD64, api.FirmwareUEFI, 4<<20))
+	mustOK(t, err)
+	return img.ID
 }
 
 func second[T any](_ T, err error) error { return err }

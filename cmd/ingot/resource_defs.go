@@ -101,18 +101,21 @@ func newHostAddCommand(app *App) *cobra.Command {
 	return cmd
 }
 
-func newCatalogImageCommand(app *App) *cobra.Command {
-	return resourceCmd[api.Image]{
-		use: "images", short: "the image catalog", noUpdate: true,
-		res: (*client.Client).Images, key: func(i api.Image) string { return i.ID },
+// imageCatalogCommands are `ingot image list|get|delete` over the catalog.
+func imageCatalogCommands(app *App) []*cobra.Command {
+	r := resourceCmd[api.Image]{
+		use: "image", res: (*client.Client).Images, key: func(i api.Image) string { return i.ID },
 		cols: []column[api.Image]{
 			{"ID", func(i api.Image) string { return i.ID }},
 			{"NAME", func(i api.Image) string { return i.Name }},
 			{"ARCH", func(i api.Image) string { return string(i.Arch) }},
 			{"FIRMWARE", func(i api.Image) string { return string(i.Firmware) }},
+			{"OS", func(i api.Image) string { return orDash(i.OS) }},
+			{"SIZE", func(i api.Image) string { return itoa(int(i.Size>>20)) + " MiB" }},
 			{"AGE", func(i api.Image) string { return age(i.CreatedAt) }},
 		},
-	}.command(app)
+	}
+	return []*cobra.Command{r.listCmd(app), r.getCmd(app), r.deleteCmd(app)}
 }
 
 func newCredentialCommand(app *App) *cobra.Command {

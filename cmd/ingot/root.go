@@ -41,7 +41,7 @@ var commands = []func(*App) *cobra.Command{
 	newHostCommand,
 	newHostgroupCommand,
 	newImageSetCommand,
-	newCatalogImageCommand,
+	newImageCommand,
 	newCredentialCommand,
 	newTokenCommand,
 	newAuditCommand,

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
 
@@ -18,11 +16,9 @@ const (
 
 // createCatalog creates one image, one image set and the hostgroups.
 func createCatalog(ctx context.Context, c *client.Client) error {
-	sum := sha256.Sum256([]byte("ingot benchapi image"))
-	img := api.Image{ID: "sha256:" + hex.EncodeToString(sum[:]), Name: "bench-debian-12",
-		Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI, OS: "debian-12", Size: 2 << 30}
-	if _, err := c.Images().Create(ctx, img); err != nil {
-		return fmt.Errorf("creating image %s: %w", img.ID, err)
+	img, err := c.RegisterImage(ctx, client.ZeroManifest("bench-debian-12", api.ArchAMD64, api.FirmwareUEFI, 2<<30))
+	if err != nil {
+		return fmt.Errorf("registering the bench image: %w", err)
 	}
 	set := api.ImageSet{Name: imageSet, Variants: []api.Variant{{Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI, Image: img.ID}}}
 	if _, err := c.ImageSets().Create(ctx, set); err != nil {

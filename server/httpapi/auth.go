@@ -34,7 +34,7 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 		a.writeErr(ctx, huma.Error401Unauthorized("missing bearer token: send 'Authorization: Bearer <token>' (ingot serve prints the first admin token)"))
 		return
 	}
-	t, err := a.tokens.get(ctx.Context(), auth.Hash(secret))
+	t, err := a.tokens.get(ctx.Context(), hashOf(secret))
 	if err != nil {
 		a.writeErr(ctx, huma.Error401Unauthorized("unknown or revoked token"))
 		return
@@ -90,3 +90,7 @@ func requireReader(ctx context.Context) error {
 }
 
 func installerScope(id api.DeploymentID) string { return "installer:" + string(id) }
+
+func hashOf(secret string) []byte { return auth.Hash(secret) }
+
+func missingScopes(granted, need []string) []string { return auth.Missing(granted, need...) }

@@ -64,7 +64,7 @@ func fuzzAPI(f *testing.F) (http.Handler, string) {
 	f.Cleanup(func() { st.Close() })
 	box, _ := secret.New(make([]byte, 32))
 	mux := http.NewServeMux()
-	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{},
+	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: newImages(f),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	sec, hash := auth.NewSecret()
 	if _, err := st.CreateToken(ctx, api.Token{Name: "fuzz", Scopes: []string{"admin"}}, hash); err != nil {

@@ -5,7 +5,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -34,6 +33,7 @@ type Deps struct {
 	Box     *secret.Box
 	Planner Planner
 	Engine  Waker
+	Images  Images
 	Log     *slog.Logger
 	Now     func() time.Time
 	Version string
@@ -110,12 +110,4 @@ func invalid(msg string, details ...*huma.ErrorDetail) error {
 		errs[i] = d
 	}
 	return huma.Error422UnprocessableEntity(msg, errs...)
-}
-
-func rawOrNil(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	return b
 }

@@ -56,21 +56,19 @@ func (a *API) registerImages() {
 			return &bodyOutput[api.Image]{img}, a.problem(ctx, err)
 		})
 	huma.Register(a.huma, huma.Operation{OperationID: "create-image", Method: http.MethodPost, Path: "/v1/images", Tags: []string{"images"},
-		DefaultStatus: http.StatusCreated, Summary: "Register an image in the catalog"},
-		func(ctx context.Context, in *bodyInput[api.Image]) (*bodyOutput[api.Image], error) {
-			if err := require(ctx, "admin"); err != nil {
-				return nil, err
-			}
-			img, err := a.Store.CreateImage(ctx, in.Body)
-			return &bodyOutput[api.Image]{img}, a.problem(ctx, err)
-		})
+		DefaultStatus: http.StatusCreated, MaxBodyBytes: 64 << 20,
+		Summary: "Register an imported image: check its chunks are stored, sign its manifest, add it to the catalog"},
+		a.createImage)
 	huma.Register(a.huma, huma.Operation{OperationID: "delete-image", Method: http.MethodDelete, Path: "/v1/images/{id}", Tags: []string{"images"},
 		DefaultStatus: http.StatusNoContent},
 		func(ctx context.Context, in *idInput) (*struct{}, error) {
 			if err := require(ctx, "admin"); err != nil {
 				return nil, err
 			}
-			return nil, a.problem(ctx, a.Store.DeleteImage(ctx, in.ID))
+			if err := a.Store.DeleteImage(ctx, in.ID); err != nil {
+				return nil, a.problem(ctx, err)
+			}
+			return nil, a.problem(ctx, a.Images.Release(ctx, in.ID))
 		})
 }
 

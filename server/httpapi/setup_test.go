@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,7 +12,9 @@ import (
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/client"
+	"ingot.dev/ingot/image/manifest"
 	"ingot.dev/ingot/server/auth"
+	"ingot.dev/ingot/server/chunkstore"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/secret"
@@ -47,7 +50,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{},
+	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: newImages(t),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -81,8 +84,8 @@ const (
 func (e *env) fixtures() {
 	e.t.Helper()
 	ctx := context.Background()
-	must(e.t)(e.admin.Images().Create(ctx, api.Image{ID: imgA, Name: "debian", Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI}))
-	must(e.t)(e.admin.Images().Create(ctx, api.Image{ID: imgC, Name: "spare", Arch: api.ArchARM64, Firmware: api.FirmwareUEFI}))
+	must(e.t)(e.store.CreateImage(ctx, api.Image{ID: imgA, Name: "debian", Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI}))
+	must(e.t)(e.store.CreateImage(ctx, api.Image{ID: imgC, Name: "spare", Arch: api.ArchARM64, Firmware: api.FirmwareUEFI}))
 	must(e.t)(e.admin.ImageSets().Create(ctx, api.ImageSet{Name: "base", Variants: []api.Variant{{Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI, Image: imgA}}}))
 	must(e.t)(e.admin.Hostgroups().Create(ctx, api.Hostgroup{Name: "web", ImageSet: "base", Template: api.Template{
 		Hostname: api.StringRule{Allowed: true, Pattern: "web-[0-9]+"},
@@ -107,4 +110,30 @@ func must(t *testing.T) func(any, error) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// images is a real chunk store service in a temporary directory.
+type images struct{ *chunkstore.Service }
+
+func (i images) Release(ctx context.Context, id string) error { return i.Store.Unref(ctx, id) }
+
+func newImages(t testing.TB) images {
+	dir := t.TempDir()
+	cs, err := chunkstore.NewLocal(filepath.Join(dir, "chunks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mans, err := chunkstore.NewManifests(filepath.Join(dir, "manifests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, _ := ed25519.GenerateKey(nil)
+	return images{&chunkstore.Service{Store: cs, Manifests: mans, Key: key}}
+}
+
+// zeroManifest is a valid unsigned manifest of an all-zero 4 MiB disk:
+// it needs no chunk uploaded.
+func zeroManifest(name string) manifest.Manifest {
+	return manifest.Manifest{Version: manifest.Version, Name: name, Arch: "amd64", Firmware: "bios",
+		Payloads: []manifest.Payload{{Role: "disk", Kind: manifest.KindRawDisk, Size: 4 << 20, ChunkSize: manifest.DefaultChunkSize}}}
 }
