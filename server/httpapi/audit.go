@@ -44,7 +44,7 @@ func (a *API) audit(ctx huma.Context, next func(huma.Context)) {
 		Status:   ctx.Status(),
 		Resource: ctx.Operation().OperationID,
 	}
-	if err := a.Store.AppendAudit(ctx.Context(), e); err != nil {
+	if err := a.auditLog.append(ctx.Context(), e); err != nil {
 		a.Log.ErrorContext(ctx.Context(), "audit log write failed", "err", err, "path", e.Path)
 	}
 }

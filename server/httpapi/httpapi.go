@@ -44,8 +44,9 @@ type Deps struct {
 // API is the registered /v1 API.
 type API struct {
 	Deps
-	huma   huma.API
-	tokens *tokenCache
+	huma     huma.API
+	tokens   *tokenCache
+	auditLog *auditBatcher
 }
 
 // New registers the API on mux and returns it.
@@ -65,6 +66,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	cfg.Security = []map[string][]string{{"bearer": {}}}
 	registerSchemas(cfg.Components.Schemas)
 	a := &API{Deps: d, huma: humago.New(mux, cfg)}
+	a.auditLog = &auditBatcher{write: d.Store.AppendAudit}
 	a.tokens = &tokenCache{entries: map[string]cachedToken{}, lookup: d.Store.TokenByHash, now: d.Now}
 	a.huma.UseMiddleware(a.authenticate, a.audit)
 	a.registerImages()

@@ -110,7 +110,7 @@ type Store interface {
 	DeleteToken(ctx context.Context, id string) error
 	CountTokens(ctx context.Context) (int, error)
 
-	AppendAudit(ctx context.Context, e api.AuditEntry) error
+	AppendAudit(ctx context.Context, entries ...api.AuditEntry) error                 // one transaction for all
 	ListAudit(ctx context.Context, opt ListOptions) (api.Page[api.AuditEntry], error) // newest first; cursor is a seq
 
 	// CreateDeployments inserts all or none, with a deployment.created event each.

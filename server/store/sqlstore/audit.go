@@ -10,16 +10,23 @@ import (
 	"ingot.dev/ingot/server/store"
 )
 
-// AppendAudit records e; its Seq is assigned by the database.
-func (s *Store) AppendAudit(ctx context.Context, e api.AuditEntry) error {
-	if e.Time.IsZero() {
-		e.Time = s.stamp()
-	}
-	_, err := conn{s, s.writer}.exec(ctx,
-		"INSERT INTO audit (time, actor, method, path, status, resource) VALUES (?, ?, ?, ?, ?, ?)",
-		micros(e.Time), e.Actor, e.Method, e.Path, e.Status, e.Resource)
+// AppendAudit records entries in one transaction; their Seq is assigned
+// by the database.
+func (s *Store) AppendAudit(ctx context.Context, entries ...api.AuditEntry) error {
+	err := s.inTx(ctx, func(c conn) error {
+		for _, e := range entries {
+			if e.Time.IsZero() {
+				e.Time = s.stamp()
+			}
+			if _, err := c.exec(ctx, "INSERT INTO audit (time, actor, method, path, status, resource) VALUES (?, ?, ?, ?, ?, ?)",
+				micros(e.Time), e.Actor, e.Method, e.Path, e.Status, e.Resource); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("appending audit entry: %w", err)
+		return fmt.Errorf("appending audit entries: %w", err)
 	}
 	return nil
 }
