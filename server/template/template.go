@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"ingot.dev/ingot/api"
 )
@@ -117,11 +119,32 @@ const maxPatternLen = 512
 // pattern is first compiled alone, so that "a)|(b" is refused rather than
 // turned into something else by the anchoring group.
 func compileWhole(pattern string) (*regexp.Regexp, error) {
+	if re, ok := compiled.Load(pattern); ok {
+		return re.(*regexp.Regexp), nil
+	}
 	if _, err := regexp.Compile(pattern); err != nil {
 		return nil, err
 	}
-	return regexp.Compile(`\A(?:` + pattern + `)\z`)
+	re, err := regexp.Compile(`\A(?:` + pattern + `)\z`)
+	if err != nil {
+		return nil, err
+	}
+	if compiledCount.Add(1) > maxCompiled { // templates are few; a flood of patterns is not
+		compiled.Clear()
+		compiledCount.Store(0)
+	}
+	compiled.Store(pattern, re)
+	return re, nil
 }
+
+// compiled caches the anchored regexps of template patterns: every host
+// create and update checks them. A *regexp.Regexp is safe for concurrent use.
+var (
+	compiled      sync.Map
+	compiledCount atomic.Int64
+)
+
+const maxCompiled = 1024
 
 // checkPattern reports s at path if it does not wholly match pattern.
 // field names the template field holding the pattern, for the message.
