@@ -1,0 +1,66 @@
+package lab
+
+import (
+	"context"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNetAndVM(t *testing.T) {
+	Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n, err := NewNet(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	// The namespace reaches a listener on the host end of the veth.
+	ln, err := net.Listen("tcp", net.JoinHostPort(n.Host.String(), "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			b := make([]byte, 5)
+			c.Read(b)
+			got <- string(b)
+			c.Close()
+		}
+	}()
+	if out, err := n.Command(ctx, "bash", "-c", "echo hello >/dev/tcp/"+n.Host.String()+"/"+portOf(ln)).CombinedOutput(); err != nil {
+		t.Fatalf("namespace cannot reach the host end: %v\n%s", err, out)
+	}
+	if s := <-got; s != "hello" {
+		t.Fatalf("host end got %q", s)
+	}
+	mac, _ := net.ParseMAC("52:54:00:aa:00:01")
+	vm, err := n.StartVM(ctx, VMConfig{Name: "labtest", Dir: t.TempDir(), Firmware: BIOS, MemoryMiB: 256,
+		NICs: []NIC{{MAC: mac, BootIndex: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Stop()
+	// SeaBIOS runs the NIC's iPXE ROM, which prints its banner on serial.
+	if _, _, err := vm.Console.Wait(ctx, regexp.MustCompile(`iPXE`), 0); err != nil {
+		t.Fatal(err)
+	}
+	st, err := vm.QMP(ctx, "query-status", nil)
+	if err != nil || !strings.Contains(string(st), `"running"`) {
+		t.Fatalf("query-status: %s %v", st, err)
+	}
+	vm.Stop()
+	if !vm.Exited() {
+		t.Error("VM still running after Stop")
+	}
+}
+
+func portOf(ln net.Listener) string {
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	return p
+}
