@@ -8,16 +8,21 @@ BIN := bin
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: help build test test-unit test-race lint tidy-check bench bench-api bench-write demo clean tools
+# build/ holds caches (kernels, initramfs, Debian trees); its go.mod keeps
+# `go ... ./...` out of it.
+build/go.mod:
+	@mkdir -p build && printf 'module ingot.dev/build-cache\n' > $@
+
+.PHONY: installer help build test test-unit test-race lint tidy-check bench bench-api bench-write bench-build demo clean tools
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-build: ## build the static binaries into bin/
+build: build/go.mod ## build the static binaries into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ingot ./cmd/ingot
 
-test: lint test-unit ## what CI runs: lint and every test tier this machine can run
+test: build/go.mod lint test-unit ## what CI runs: lint and every test tier this machine can run
 
 test-unit: ## unit and integration tests (real SQLite and PostgreSQL, real servers on loopback)
 	$(GO) test -count=1 -timeout 20m ./...
@@ -44,8 +49,17 @@ bench: bench-api ## all control-plane benchmarks
 bench-api: build ## API throughput on SQLite and PostgreSQL, p99 latency at 50 clients
 	$(GO) run ./internal/benchapi -ingot $(BIN)/ingot
 
+bench-netboot: ## proxyDHCP offers/s, 1,000-client burst, 200 TFTP transfers, server CPU per offer (loopback)
+	$(GO) run ./internal/benchnetboot
+
+bench-build: ## debootstrap backend build time against plain debootstrap + mkfs.ext4 -d (needs root)
+	$(GO) run ./imagebuild/internal/benchbuild
+
 bench-write: ## image write path against a curl|zstd|dd baseline (see scripts/bench-write)
 	bash scripts/bench-write
+
+installer: build/go.mod ## the installer kernel and initramfs in build/installer/ (cached; see internal/mkinstaller)
+	$(GO) run ./internal/mkinstaller -out build/installer
 
 demo: build ## start Ingot on its embedded defaults and deploy a host end to end
 	bash scripts/demo

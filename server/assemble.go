@@ -77,12 +77,13 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	if err != nil {
 		return nil, err
 	}
-	images, chunks, err := openImages(cfg.DataDir, log.With("component", "chunks"))
+	images, chunks, pub, err := openImages(cfg.DataDir, log.With("component", "chunks"))
 	if err != nil {
 		return nil, err
 	}
 	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: planner.New(n.store), Engine: n.engine, Images: images,
-		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout}, chunks)
+		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
+		PublicURL: cfg.PublicURL, SigningKey: pub}, chunks)
 	return n, nil
 }
 

@@ -26,6 +26,7 @@ type Config struct {
 	Listen         string        // default 127.0.0.1:7480 (loopback only)
 	AdminTokenFile string        // also write the first admin token here (0600)
 	AddrFile       string        // write the bound address here once listening
+	PublicURL      string        // base URL machines reach the server at; default http://<listen address>
 	GlobalCap      int           // deployments running at once; default 200
 	Workers        int           // deployments advanced in parallel; default 16
 	LeaseTTL       time.Duration // default 30s
@@ -79,16 +80,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) er
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	defer ln.Close()
+	addr := "http://" + ln.Addr().String()
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = addr
+	}
 	n, err := assemble(ctx, cfg, log, stdout)
 	if err != nil {
 		return err
 	}
 	defer n.close()
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
-	}
-	addr := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "ingot serving on %s (data %s)\n", addr, cfg.DataDir)
 	if cfg.AddrFile != "" {
 		if err := os.WriteFile(cfg.AddrFile, []byte(addr+"\n"), 0o644); err != nil {

@@ -30,6 +30,7 @@ func newServeCommand(app *App) *cobra.Command {
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address to listen on")
 	f.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "also write the first admin token to this file (mode 0600)")
 	f.StringVar(&cfg.AddrFile, "addr-file", "", "write the bound URL to this file once listening (for --listen :0)")
+	f.StringVar(&cfg.PublicURL, "public-url", "", "base URL machines and installers reach this server at (default http://<listen address>)")
 	f.IntVar(&cfg.GlobalCap, "max-deployments", 200, "deployments running at once, across all hostgroups")
 	f.IntVar(&cfg.Workers, "workers", 16, "deployments advanced in parallel by this server")
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 0, "how long a crashed replica's deployments stay claimed (default 30s)")

@@ -28,6 +28,10 @@ func principal(ctx context.Context) Principal {
 
 // authenticate resolves the bearer token; every /v1 operation needs one.
 func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
+	if public, _ := ctx.Operation().Metadata["public"].(bool); public {
+		next(ctx)
+		return
+	}
 	h := ctx.Header("Authorization")
 	secret, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || secret == "" {

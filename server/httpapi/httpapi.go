@@ -39,6 +39,11 @@ type Deps struct {
 	Version string
 	// DefaultTimeout is a deployment's deadline when the request sets none.
 	DefaultTimeout time.Duration
+	// PublicURL is the base URL installers and booting machines reach the
+	// server at (chunks, plans, boot files).
+	PublicURL string
+	// SigningKey is the PEM public key image manifests are signed with.
+	SigningKey []byte
 }
 
 // API is the registered /v1 API.
@@ -75,6 +80,8 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerHosts()
 	a.registerDeployments()
 	a.registerAdmin()
+	a.registerInstaller()
+	a.registerDiscovery()
 	return a
 }
 

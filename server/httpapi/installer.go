@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/installer/plan"
+	"ingot.dev/ingot/server/steps"
+)
+
+type installerInput struct {
+	Authorization string `header:"Authorization"`
+}
+
+type inventoryInput struct {
+	Body plan.Inventory
+}
+
+func (a *API) registerInstaller() {
+	huma.Register(a.huma, huma.Operation{OperationID: "installer-plan", Method: http.MethodGet, Path: "/v1/installer/plan", Tags: []string{"installer"},
+		Summary: "The plan of the deployment whose installer token is presented"},
+		func(ctx context.Context, in *installerInput) (*bodyOutput[plan.Plan], error) {
+			d, err := a.installerDeployment(ctx)
+			if err != nil {
+				return nil, err
+			}
+			p, err := a.renderPlan(ctx, d, strings.TrimPrefix(in.Authorization, "Bearer "))
+			return &bodyOutput[plan.Plan]{p}, err
+		})
+	huma.Register(a.huma, huma.Operation{OperationID: "installer-inventory", Method: http.MethodPost, Path: "/v1/installer/inventory", Tags: []string{"installer"},
+		DefaultStatus: http.StatusNoContent, Summary: "Record the inventory the installer found"},
+		func(ctx context.Context, in *inventoryInput) (*struct{}, error) {
+			d, err := a.installerDeployment(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return nil, a.problem(ctx, a.recordInventory(ctx, d.Host, in.Body))
+		})
+}
+
+// installerDeployment is the deployment of the installer token presented.
+func (a *API) installerDeployment(ctx context.Context) (api.Deployment, error) {
+	p := principal(ctx)
+	var id string
+	for _, s := range p.Scopes {
+		if rest, ok := strings.CutPrefix(s, "installer:"); ok {
+			id = rest
+		}
+	}
+	if id == "" {
+		return api.Deployment{}, huma.Error403Forbidden(fmt.Sprintf("token %q is not an installer token", p.Name))
+	}
+	d, err := a.Store.GetDeployment(ctx, api.DeploymentID(id))
+	if err != nil {
+		return api.Deployment{}, a.problem(ctx, err)
+	}
+	if d.State.Terminal() {
+		return api.Deployment{}, huma.Error409Conflict(fmt.Sprintf("deployment %s already ended %s", d.ID, d.State))
+	}
+	if p.Host != d.Host {
+		return api.Deployment{}, huma.Error403Forbidden(fmt.Sprintf("token is bound to host %s, not %s", p.Host, d.Host))
+	}
+	return d, nil
+}
+
+func (a *API) recordInventory(ctx context.Context, host string, inv plan.Inventory) error {
+	h, err := a.Store.GetHost(ctx, host)
+	if err != nil {
+		return err
+	}
+	if h.Inventory, err = json.Marshal(inv); err != nil {
+		return err
+	}
+	_, err = a.Store.UpdateHost(ctx, h)
+	return err
+}
+
+// renderPlan turns the deployment's planned steps and the host's values
+// into what the installer needs.
+func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (plan.Plan, error) {
+	h, err := a.Store.GetHost(ctx, d.Host)
+	if err != nil {
+		return plan.Plan{}, a.problem(ctx, err)
+	}
+	g, err := a.Store.GetHostgroup(ctx, d.Hostgroup)
+	if err != nil {
+		return plan.Plan{}, a.problem(ctx, err)
+	}
+	var vp steps.ValidateParams
+	for _, s := range d.Steps {
+		if s.Name == steps.KindValidate {
+			_ = json.Unmarshal(s.Params, &vp)
+		}
+	}
+	img, err := a.Store.GetImage(ctx, vp.Image)
+	if err != nil {
+		return plan.Plan{}, a.problem(ctx, fmt.Errorf("image %s of deployment %s: %w", vp.Image, d.ID, err))
+	}
+	base := strings.TrimRight(a.PublicURL, "/")
+	hostname := h.Values.Hostname
+	if hostname == "" {
+		hostname = h.Name
+	}
+	preset := g.Layout
+	if preset == "" {
+		preset = "single"
+	}
+	return plan.Plan{
+		Deployment: d.ID, Host: h.Name, Reboot: "reboot",
+		Image:  plan.ImageSource{ID: img.ID, Server: base, PublicKey: string(a.SigningKey), Firmware: img.Firmware},
+		Layout: plan.Layout{Preset: preset},
+		Config: plan.HostConfig{
+			Hostname: hostname, SSHKeys: h.Values.SSHKeys, Addresses: h.Values.Addresses,
+			PasswordHash: h.Values.PasswordHash, Files: h.Values.Files,
+			UserData: g.FirstBoot.UserData, Packages: g.FirstBoot.Packages, RunCmd: g.FirstBoot.RunCmd,
+			PhoneHome:      base + "/v1/deployments/" + string(d.ID) + "/signals",
+			PhoneHomeToken: token,
+		},
+	}, nil
+}
