@@ -21,6 +21,7 @@ help: ## list the targets
 build: build/go.mod ## build the static binaries into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ingot ./cmd/ingot
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ingot-installer ./cmd/ingot-installer
 
 test: build/go.mod lint test-unit ## what CI runs: lint and every test tier this machine can run
 

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"ingot.dev/ingot/installer/plan"
+)
+
+// TestInstallToFile runs "ingot-installer run" in install mode against the
+// fake server, writing the image to a 128 MiB disk image file and the host
+// config into a directory.
+func TestInstallToFile(t *testing.T) {
+	img := chunkImage(t, makeDiskImage(t), "bios")
+	srv := &fakeServer{t: t, img: img, token: "tok-1", plan: plan.Plan{
+		Deployment: "dep-1", Host: "web-001", Reboot: "poweroff",
+		Image:  plan.ImageSource{ID: img.id, PublicKey: img.pubPEM, Firmware: "bios"},
+		Layout: plan.Layout{Preset: "single"},
+		Config: plan.HostConfig{Hostname: "web-001", SSHKeys: []string{"ssh-ed25519 AAAA test"},
+			PhoneHome: "http://x/v1/deployments/dep-1/signals", PhoneHomeToken: "ph"},
+	}}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+
+	disk := filepath.Join(t.TempDir(), "target.img")
+	os.WriteFile(disk, nil, 0o644)
+	os.Truncate(disk, 128<<20)
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/shadow"), []byte("root:*:1:::::\n"), 0o640)
+
+	line := "ingot.server=" + hs.URL + " ingot.token=tok-1 ingot.deployment=dep-1"
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"run", "-cmdline", line, "-target", disk, "-root", root, "-sys", fakeSys(t, 128<<20)}, &out, &errb)
+	if err != nil {
+		t.Fatalf("run: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "ingot: next: poweroff") {
+		t.Errorf("console:\n%s", out.String())
+	}
+	if names := srv.signalNames(); !slices.Contains(names, "installer.done") || !slices.Contains(names, "installer.progress") {
+		t.Errorf("signals = %v, want progress and done", names)
+	}
+	if srv.inventory == nil {
+		t.Error("no inventory posted")
+	}
+	// The image is on the disk, and the GPT was moved to the disk's end.
+	if out := mustRun(t, "sgdisk", "-v", disk); !strings.Contains(out, "No problems found") {
+		t.Errorf("sgdisk -v:\n%s", out)
+	}
+	if out := mustRun(t, "sgdisk", "-i2", disk); !strings.Contains(out, "Last sector: 262110") {
+		t.Errorf("root partition not grown:\n%s", out)
+	}
+	for p, want := range map[string]string{"etc/hostname": "web-001\n", "root/.ssh/authorized_keys": "ssh-ed25519 AAAA test\n", "etc/ingot/firstboot.token": "ph"} {
+		if b, err := os.ReadFile(filepath.Join(root, p)); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", p, b, err, want)
+		}
+	}
+}
+
+// TestInstallFailures checks that bad input fails before any write and is
+// reported as installer.failed with a hint.
+func TestInstallFailures(t *testing.T) {
+	img := chunkImage(t, makeDiskImage(t), "uefi")
+	tests := []struct {
+		name    string
+		sel     plan.DiskSelector
+		token   string
+		wantErr string
+	}{
+		{name: "selector matches nothing", sel: plan.DiskSelector{MinBytes: 1 << 50}, wantErr: "no disk matches"},
+		{name: "firmware mismatch", wantErr: "is for uefi firmware but the machine booted bios"},
+		{name: "bad token", token: "wrong", wantErr: "403"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := &fakeServer{t: t, img: img, token: "tok", plan: plan.Plan{
+				Deployment: "dep-2", Host: "h", Image: plan.ImageSource{ID: img.id, PublicKey: img.pubPEM},
+				Layout: plan.Layout{Preset: "single", Disk: tt.sel},
+			}}
+			hs := httptest.NewServer(srv)
+			defer hs.Close()
+			disk := filepath.Join(t.TempDir(), "target.img")
+			os.WriteFile(disk, nil, 0o644)
+			os.Truncate(disk, 128<<20)
+			tok := "tok"
+			if tt.token != "" {
+				tok = tt.token
+			}
+			line := "ingot.server=" + hs.URL + " ingot.token=" + tok + " ingot.deployment=dep-2"
+			var out, errb bytes.Buffer
+			// A fake /sys with one 128 MiB BIOS disk, so the selector has something to refuse.
+			err := run(context.Background(), []string{"run", "-cmdline", line, "-target", disk, "-sys", fakeSys(t, 128<<20)}, &out, &errb)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("run error = %v, want %q", err, tt.wantErr)
+			}
+			if b, _ := os.ReadFile(disk); !bytes.Equal(b[:1<<20], make([]byte, 1<<20)) {
+				t.Error("the disk was written to")
+			}
+			if tt.token != "" {
+				return
+			}
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
+			if len(srv.signals) == 0 || srv.signals[len(srv.signals)-1].Name != "installer.failed" {
+				t.Fatalf("signals = %+v, want installer.failed", srv.signals)
+			}
+			var data map[string]string
+			json.Unmarshal(srv.signals[len(srv.signals)-1].Data, &data)
+			if !strings.Contains(data["message"], tt.wantErr) || data["hint"] == "" {
+				t.Errorf("installer.failed data = %v", data)
+			}
+		})
+	}
+}
+
+func fakeSys(t *testing.T, size int64) string {
+	sys := t.TempDir()
+	d := filepath.Join(sys, "block/vda")
+	os.MkdirAll(filepath.Join(d, "queue"), 0o755)
+	os.WriteFile(filepath.Join(d, "size"), []byte(itoa(int(size/512))), 0o644)
+	return sys
+}
