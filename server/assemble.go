@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/netboot"
 	"ingot.dev/ingot/server/auth"
 	"ingot.dev/ingot/server/engine"
 	"ingot.dev/ingot/server/httpapi"
@@ -28,6 +29,7 @@ type node struct {
 	engine  *engine.Engine
 	handler http.Handler
 	lock    *os.File
+	netboot func(context.Context) error // DHCP, TFTP, RA; nil when not configured
 }
 
 func (n *node) close() {
@@ -81,9 +83,15 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	if err != nil {
 		return nil, err
 	}
+	resolver := &bootResolver{store: n.store, deriver: deriver}
+	mounts, err := n.setupNetboot(cfg, resolver, log.With("component", "netboot"))
+	if err != nil {
+		return nil, err
+	}
+	mounts["/v1/chunks/"] = chunks
 	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: planner.New(n.store), Engine: n.engine, Images: images,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
-		PublicURL: cfg.PublicURL, SigningKey: pub}, chunks)
+		PublicURL: cfg.PublicURL, SigningKey: pub}, mounts)
 	return n, nil
 }
 
@@ -122,4 +130,25 @@ func bootstrapAdmin(ctx context.Context, st store.Store, file string, stdout io.
 		}
 	}
 	return nil
+}
+
+// setupNetboot prepares the netboot services and returns the HTTP handlers
+// to mount (the boot scripts and files at /boot/).
+func (n *node) setupNetboot(cfg Config, r *bootResolver, log *slog.Logger) (map[string]http.Handler, error) {
+	mounts := map[string]http.Handler{}
+	if cfg.Netboot == nil {
+		return mounts, nil
+	}
+	nc, err := cfg.Netboot.config(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	r.base = nc.HTTPBase
+	h, err := netboot.Handler(nc, r, log)
+	if err != nil {
+		return nil, err
+	}
+	mounts["/boot/"] = h
+	n.netboot = func(ctx context.Context) error { return netboot.Serve(ctx, nc, r, leaseStore{n.store}, log) }
+	return mounts, nil
 }

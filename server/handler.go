@@ -16,13 +16,13 @@ import (
 
 // newHandler serves the API, the chunk store, health checks and metrics on
 // one mux.
-func newHandler(st store.Store, deps httpapi.Deps, chunks http.Handler) http.Handler {
+func newHandler(st store.Store, deps httpapi.Deps, mounts map[string]http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	a := httpapi.New(mux, deps)
 	// Chunks are content-addressed: knowing a digest takes a manifest, and
 	// manifests need a token, so chunk reads are public (and cacheable by
 	// any HTTP cache). Uploads need admin.
-	protected := a.Protect(chunks, func(r *http.Request) bool {
+	protected := a.Protect(mounts["/v1/chunks/"], func(r *http.Request) bool {
 		return r.Method != http.MethodPut && (strings.HasPrefix(r.URL.Path, "/v1/chunks/") || r.URL.Path == "/v1/signing-key")
 	}, func(r *http.Request) []string {
 		if r.Method == http.MethodPut {
@@ -33,6 +33,9 @@ func newHandler(st store.Store, deps httpapi.Deps, chunks http.Handler) http.Han
 	mux.Handle("/v1/chunks/", protected)
 	mux.Handle("GET /v1/images/{id}/manifest", protected)
 	mux.Handle("GET /v1/signing-key", protected)
+	if boot := mounts["/boot/"]; boot != nil {
+		mux.Handle("/boot/", boot) // machines booting have no token; the scripts carry per-deployment ones
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ingot_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"})

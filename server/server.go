@@ -27,6 +27,7 @@ type Config struct {
 	AdminTokenFile string        // also write the first admin token here (0600)
 	AddrFile       string        // write the bound address here once listening
 	PublicURL      string        // base URL machines reach the server at; default http://<listen address>
+	Netboot        *NetbootFile  // DHCP/TFTP/HTTP boot; nil: nothing beyond the API listener
 	GlobalCap      int           // deployments running at once; default 200
 	Workers        int           // deployments advanced in parallel; default 16
 	LeaseTTL       time.Duration // default 30s
@@ -103,6 +104,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) er
 	srv := &http.Server{Handler: n.handler, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return n.engine.Run(gctx) })
+	if n.netboot != nil {
+		g.Go(func() error { return n.netboot(gctx) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)

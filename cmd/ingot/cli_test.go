@@ -83,7 +83,7 @@ func TestDeployWaitFollowsLive(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("deploy --wait: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"[4/6] wait-installer", "step.progress", "50%", "deployment.succeeded", "1 succeeded, 0 failed"} {
+	for _, want := range []string{"[4/7] wait-installer", "step.progress", "50%", "deployment.succeeded", "1 succeeded, 0 failed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("live output lacks %q:\n%s", want, out.String())
 		}

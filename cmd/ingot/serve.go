@@ -14,8 +14,16 @@ var version = "dev"
 func newServeCommand(app *App) *cobra.Command {
 	var cfg server.Config
 	var debug bool
+	var netbootFile string
 	cmd := &cobra.Command{Use: "serve", Short: "run the Ingot server (embedded SQLite by default; listens on loopback)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if netbootFile != "" {
+				nb, err := server.LoadNetboot(netbootFile)
+				if err != nil {
+					return err
+				}
+				cfg.Netboot = &nb
+			}
 			level := slog.LevelInfo
 			if debug {
 				level = slog.LevelDebug
@@ -36,6 +44,7 @@ func newServeCommand(app *App) *cobra.Command {
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 0, "how long a crashed replica's deployments stay claimed (default 30s)")
 	f.DurationVar(&cfg.PollInterval, "poll", 0, "how often the engine looks for due work (default 2s)")
 	f.DurationVar(&cfg.DefaultTimeout, "deployment-timeout", 0, "default deadline of a deployment (default 2h)")
+	f.StringVar(&netbootFile, "netboot", "", "netboot YAML (DHCP/proxyDHCP interfaces, TFTP, RA); without it nothing is sent beyond --listen")
 	f.BoolVar(&debug, "debug", false, "debug logging")
 	return cmd
 }

@@ -150,6 +150,7 @@ func planSteps(h api.Host, set api.ImageSet, v api.Variant, o Options) []api.Ste
 		mk(steps.KindInstallerToken, steps.InstallerTokenParams{TTL: steps.Duration(o.Timeout)}),
 		mk(steps.KindSetBoot, steps.SetBootParams{PreviousBoot: h.Boot, PreviousState: h.State}),
 		mk(steps.KindWaitInstaller, steps.WaitParams{Timeout: steps.Duration(o.InstallerTimeout)}),
+		mk(steps.KindBootDisk, struct{}{}),
 		mk(steps.KindWaitFirstboot, steps.WaitParams{}),
 		mk(steps.KindFinish, struct{}{}),
 	}

@@ -83,6 +83,7 @@ func TestPlan(t *testing.T) {
 			{Name: "installer-token", Status: api.StepPending, Params: json.RawMessage(`{"ttl":"2h0m0s"}`)},
 			{Name: "set-boot", Status: api.StepPending, Params: json.RawMessage(`{"previous_boot":"local","previous_state":"registered"}`)},
 			{Name: "wait-installer", Status: api.StepPending, Params: json.RawMessage(`{"timeout":"1h0m0s"}`)},
+			{Name: "boot-disk", Status: api.StepPending, Params: json.RawMessage(`{}`)},
 			{Name: "wait-firstboot", Status: api.StepPending, Params: json.RawMessage(`{}`)},
 			{Name: "finish", Status: api.StepPending, Params: json.RawMessage(`{}`)},
 		},

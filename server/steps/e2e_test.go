@@ -124,7 +124,10 @@ func TestPlannedDeploymentOnSQLite(t *testing.T) {
 		t.Errorf("%d step.progress events for two reports in one 5%% slice, want 1", progressEvents)
 	}
 	signal(t, st, eng, d.ID, "installer.done", "")
-	waitFor(t, "wait-firstboot waiting", stepWaiting(4))
+	waitFor(t, "wait-firstboot waiting", stepWaiting(5))
+	if h, _ := st.GetHost(ctx, "h1"); h.Boot != api.BootLocal || h.State != api.HostDeploying {
+		t.Fatalf("after installer.done: host boot %q state %q, want local (no reinstall loop), deploying", h.Boot, h.State)
+	}
 	signal(t, st, eng, d.ID, "firstboot", "")
 	waitFor(t, "deployment succeeded", func() bool {
 		got, _ := st.GetDeployment(ctx, d.ID)

@@ -105,6 +105,37 @@ func setHost(ctx context.Context, hosts Hosts, name string, boot api.BootDecisio
 	return nil
 }
 
+// BootDisk makes the host's network boot hand it its disk once the
+// installer has written it, so a machine that PXE-boots first does not
+// install again in a loop while its first boot is awaited.
+type BootDisk struct {
+	deps Deps
+	d    api.Deployment
+}
+
+func (deps Deps) bootDisk(d api.Deployment, _ int, raw json.RawMessage) (engine.Step, error) {
+	var p struct{}
+	if err := decode(raw, &p); err != nil {
+		return nil, err
+	}
+	return &BootDisk{deps: deps, d: d}, nil
+}
+
+// Do implements engine.Step.
+func (b *BootDisk) Do(ctx context.Context) error {
+	return setHost(ctx, b.deps.Hosts, b.d.Host, api.BootLocal, api.HostDeploying)
+}
+
+// Undo points the host back at the installer; set-boot's undo, which runs
+// after it, restores what the host booted before the deployment.
+func (b *BootDisk) Undo(ctx context.Context) error {
+	err := setHost(ctx, b.deps.Hosts, b.d.Host, api.BootInstaller, api.HostDeploying)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 // Finish marks the host deployed, makes it boot from its disk and revokes
 // the installer token.
 type Finish struct {

@@ -24,6 +24,7 @@ const (
 	KindInstallerToken = "installer-token"
 	KindSetBoot        = "set-boot"
 	KindWaitInstaller  = "wait-installer"
+	KindBootDisk       = "boot-disk"
 	KindWaitFirstboot  = "wait-firstboot"
 	KindFinish         = "finish"
 	KindNotify         = "notify"
@@ -90,6 +91,7 @@ func Register(reg *engine.Registry, deps Deps) {
 	reg.Register(KindInstallerToken, deps.installerToken)
 	reg.Register(KindSetBoot, deps.setBoot)
 	reg.Register(KindWaitInstaller, deps.waitInstaller)
+	reg.Register(KindBootDisk, deps.bootDisk)
 	reg.Register(KindWaitFirstboot, deps.waitFirstboot)
 	reg.Register(KindFinish, deps.finish)
 	reg.Register(KindNotify, deps.notify)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"ingot.dev/ingot/api"
@@ -68,6 +69,13 @@ type Claim struct {
 	// MaxConcurrent.
 	GlobalCap int
 	Now       time.Time
+}
+
+// DHCPLease is a full-DHCP lease.
+type DHCPLease struct {
+	MAC     api.MAC
+	Addr    netip.Addr
+	Expires time.Time
 }
 
 // Store is everything Ingot keeps. All methods are safe for concurrent use.
@@ -142,6 +150,13 @@ type Store interface {
 	// AppendEvents appends events outside a lease (API-side notes).
 	AppendEvents(ctx context.Context, events []api.Event) error
 	Events(ctx context.Context, id api.DeploymentID, afterSeq int64, limit int) ([]api.Event, error)
+
+	// Leases of full-DHCP mode, one per MAC; an address is leased to one
+	// MAC at a time (ConflictError "addr").
+	GetLease(ctx context.Context, mac api.MAC) (DHCPLease, error)
+	PutLease(ctx context.Context, l DHCPLease) error
+	ListLeases(ctx context.Context) ([]DHCPLease, error)
+	ExpireLeases(ctx context.Context, before time.Time) (int, error)
 
 	Ping(ctx context.Context) error
 	Close() error
