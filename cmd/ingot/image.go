@@ -25,6 +25,7 @@ func newImageCommand(app *App) *cobra.Command {
 	cmd.AddCommand(newImageImportCommand(app), newImageExportCommand(app),
 		newImageWriteCommand(app), newImageServeCommand(app))
 	cmd.AddCommand(imageCatalogCommands(app)...)
+	cmd.AddCommand(newBuildCommand(app))
 	return cmd
 }
 

@@ -45,6 +45,8 @@ var commands = []func(*App) *cobra.Command{
 	newCredentialCommand,
 	newTokenCommand,
 	newAuditCommand,
+	newBMCCommand,
+	newLabCommand,
 }
 
 func envOr(key, def string) string {
