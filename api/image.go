@@ -21,14 +21,20 @@ type Firmware string
 const (
 	FirmwareBIOS Firmware = "bios"
 	FirmwareUEFI Firmware = "uefi"
+	// FirmwareBoth marks an image that boots under either (its disk has a
+	// BIOS boot loader and an ESP); it fills bios and uefi variants.
+	FirmwareBoth Firmware = "both"
 )
+
+// Fits reports whether an image built for f boots a machine with firmware want.
+func (f Firmware) Fits(want Firmware) bool { return f == want || f == FirmwareBoth }
 
 // Image is a catalog record of an immutable, content-addressed image.
 type Image struct {
 	ID        string    `json:"id" pattern:"^sha256:[0-9a-f]{64}$" doc:"Digest of the signed manifest."`
 	Name      string    `json:"name" minLength:"1" maxLength:"128"`
 	Arch      Arch      `json:"arch" enum:"amd64,arm64"`
-	Firmware  Firmware  `json:"firmware" enum:"bios,uefi"`
+	Firmware  Firmware  `json:"firmware" enum:"bios,uefi,both"`
 	OS        string    `json:"os,omitempty" maxLength:"128"`
 	Size      int64     `json:"size,omitempty" minimum:"0" doc:"Logical bytes of all payloads."`
 	CreatedAt time.Time `json:"created_at,omitzero" readOnly:"true"`

@@ -30,6 +30,13 @@ func (c *Client) Signal(ctx context.Context, id api.DeploymentID, s api.Signal) 
 	return c.Do(ctx, http.MethodPost, "/v1/deployments/"+url.PathEscape(string(id))+"/signals", nil, s, nil)
 }
 
+// Signals lists what the installer and the first boot reported.
+func (c *Client) Signals(ctx context.Context, id api.DeploymentID) ([]api.Signal, error) {
+	var out []api.Signal
+	err := c.Do(ctx, http.MethodGet, "/v1/deployments/"+url.PathEscape(string(id))+"/signals", nil, nil, &out)
+	return out, err
+}
+
 // Events lists a deployment's events after a seq.
 func (c *Client) Events(ctx context.Context, id api.DeploymentID, after int64) ([]api.Event, error) {
 	var out []api.Event

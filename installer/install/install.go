@@ -16,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/image/manifest"
 	"ingot.dev/ingot/installer/disk"
 	"ingot.dev/ingot/installer/plan"
@@ -130,7 +131,7 @@ func (c Config) pickTarget(p plan.Plan) (string, int64, error) {
 }
 
 func checkImage(m *manifest.Manifest, inv plan.Inventory, size int64) error {
-	if m.Firmware != "" && inv.Firmware != "" && m.Firmware != string(inv.Firmware) {
+	if m.Firmware != "" && inv.Firmware != "" && !api.Firmware(m.Firmware).Fits(inv.Firmware) {
 		return fail("image", fmt.Errorf("image %s is for %s firmware but the machine booted %s", m.Name, m.Firmware, inv.Firmware),
 			"assign an image set with a "+string(inv.Firmware)+" variant, or switch the machine's boot mode")
 	}

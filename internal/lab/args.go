@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // args builds the qemu command line.
@@ -19,7 +20,7 @@ func (vm *VM) args(ctx context.Context, n *Net) ([]string, error) {
 		cpu = "max"
 	}
 	a := []string{"-accel", "tcg", "-cpu", cpu, "-smp", "1", "-m", itoa(mem), "-nographic",
-		"-qmp", "unix:" + vm.QMPPath + ",server=on,wait=off", "-device", "virtio-rng-pci", "-name", c.Name}
+		"-qmp", "unix:" + qemuEscape(vm.QMPPath) + ",server=on,wait=off", "-device", "virtio-rng-pci", "-name", c.Name}
 	fw, err := firmwareArgs(c)
 	if err != nil {
 		return nil, err
@@ -38,14 +39,14 @@ func (vm *VM) args(ctx context.Context, n *Net) ([]string, error) {
 		}
 	}
 	if c.CDROM != "" {
-		a = append(a, "-drive", "if=none,id=cd0,media=cdrom,readonly=on,file="+c.CDROM, "-device", "ide-cd,drive=cd0,id=cdrom0,bootindex=1")
+		a = append(a, "-drive", "if=none,id=cd0,media=cdrom,readonly=on,file="+qemuEscape(c.CDROM), "-device", "ide-cd,drive=cd0,id=cdrom0,bootindex=1")
 	}
 	if c.TPM {
 		sock, err := vm.startTPM(ctx)
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, "-chardev", "socket,id=chrtpm,path="+sock, "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0")
+		a = append(a, "-chardev", "socket,id=chrtpm,path="+qemuEscape(sock), "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0")
 	}
 	return append(a, c.Extra...), nil
 }
@@ -66,7 +67,7 @@ func firmwareArgs(c VMConfig) ([]string, error) {
 	}
 	return []string{"-machine", "q35",
 		"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMFCode,
-		"-drive", "if=pflash,format=raw,unit=1,file=" + vars}, nil
+		"-drive", "if=pflash,format=raw,unit=1,file=" + qemuEscape(vars)}, nil
 }
 
 func diskArgs(disks []Disk) []string {
@@ -78,7 +79,7 @@ func diskArgs(disks []Disk) []string {
 		if format == "" {
 			format = "raw"
 		}
-		drive := fmt.Sprintf("if=none,id=%s,format=%s,file=%s", id, format, d.Path)
+		drive := fmt.Sprintf("if=none,id=%s,format=%s,file=%s", id, format, qemuEscape(d.Path))
 		if d.ReadOnly {
 			drive += ",readonly=on"
 		}
@@ -139,3 +140,7 @@ func orDefault(s, def string) string {
 	}
 	return s
 }
+
+// qemuEscape doubles commas, qemu's escape inside option values (a test
+// named "a,b" puts a comma into its temp directory).
+func qemuEscape(s string) string { return strings.ReplaceAll(s, ",", ",,") }

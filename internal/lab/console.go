@@ -10,8 +10,9 @@ import (
 
 // Console is a VM's serial console, captured to a file.
 type Console struct {
-	Path string
-	file *os.File
+	Path   string
+	file   *os.File
+	exited <-chan struct{} // closed when qemu exits
 }
 
 func newConsole(path string) (*Console, error) {
@@ -42,6 +43,11 @@ func (c *Console) Wait(ctx context.Context, re *regexp.Regexp, from int) (string
 			}
 		}
 		select {
+		case <-c.exited:
+			if loc := re.FindStringIndex(c.Text()[min(from, len(c.Text())):]); loc == nil {
+				return "", from, fmt.Errorf("waiting for %q on the console (%s): qemu exited; last output:\n%s", re, c.Path, tail(c.Text(), 2000))
+			}
+			continue // it printed the match on its way out
 		case <-ctx.Done():
 			return "", from, fmt.Errorf("waiting for %q on the console (%s): %w; last output:\n%s", re, c.Path, ctx.Err(), tail(text, 2000))
 		case <-t.C:

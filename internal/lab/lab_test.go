@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -63,4 +64,23 @@ func TestNetAndVM(t *testing.T) {
 func portOf(ln net.Listener) string {
 	_, p, _ := net.SplitHostPort(ln.Addr().String())
 	return p
+}
+
+// TestConsoleWaitFailsWhenQemuExits: a qemu that cannot start makes Wait
+// fail at once, not at its deadline; a comma in the path is escaped.
+func TestConsoleWaitFailsWhenQemuExits(t *testing.T) {
+	Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "a,b")
+	vm, err := StartVM(ctx, VMConfig{Name: "bad", Dir: dir, MemoryMiB: 64, Extra: []string{"-no-such-option"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Stop()
+	start := time.Now()
+	_, _, err = vm.Console.Wait(ctx, regexp.MustCompile(`never printed`), 0)
+	if err == nil || !strings.Contains(err.Error(), "qemu exited") || time.Since(start) > 10*time.Second {
+		t.Fatalf("Wait after qemu exited: %v after %v", err, time.Since(start))
+	}
 }

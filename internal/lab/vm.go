@@ -105,6 +105,7 @@ func start(ctx context.Context, n *Net, cfg VMConfig) (*VM, error) {
 	if vm.Console, err = newConsole(filepath.Join(cfg.Dir, "console.log")); err != nil {
 		return nil, err
 	}
+	vm.Console.exited = vm.done
 	name := "qemu-system-x86_64"
 	if n != nil {
 		args = append([]string{"netns", "exec", n.NS, name}, args...)

@@ -85,6 +85,15 @@ func (a *API) registerDeployments() {
 			evs, err := a.Store.Events(ctx, api.DeploymentID(in.ID), in.After, in.Limit)
 			return &bodyOutput[[]api.Event]{evs}, a.problem(ctx, err)
 		})
+	huma.Register(a.huma, huma.Operation{OperationID: "list-signals", Method: http.MethodGet, Path: "/v1/deployments/{id}/signals", Tags: []string{"deployments"},
+		Summary: "What the installer and the first boot reported (the phone-home data)"},
+		func(ctx context.Context, in *idInput) (*bodyOutput[[]api.Signal], error) {
+			if err := requireReader(ctx); err != nil {
+				return nil, err
+			}
+			sigs, err := a.Store.Signals(ctx, api.DeploymentID(in.ID))
+			return &bodyOutput[[]api.Signal]{sigs}, a.problem(ctx, err)
+		})
 	a.registerEventStream()
 }
 

@@ -141,7 +141,7 @@ func (a *API) checkImageSet(ctx context.Context, s api.ImageSet) error {
 		switch {
 		case err != nil:
 			details = append(details, &huma.ErrorDetail{Location: loc + ".image", Message: "no image " + v.Image + " in the catalog; import it first", Value: v.Image})
-		case img.Arch != v.Arch || img.Firmware != v.Firmware:
+		case img.Arch != v.Arch || !img.Firmware.Fits(v.Firmware):
 			details = append(details, &huma.ErrorDetail{Location: loc + ".image", Message: fmt.Sprintf("image %s is %s/%s, not %s/%s", v.Image, img.Arch, img.Firmware, v.Arch, v.Firmware)})
 		}
 	}
