@@ -54,12 +54,14 @@ func (s *Server) bootOptions(reply, req *dhcpv4.DHCPv4, c client) bool {
 		reply.BootFileName = file
 	}
 	reply.UpdateOption(dhcpv4.OptBootFileName(file))
+	// next-server is set even for HTTP boot files: iPXE ignores a
+	// ProxyDHCP reply without it ("Nothing to boot").
+	reply.ServerIPAddr = s.cfg.ServerAddr.AsSlice()
 	if http {
 		if c.http || c.arch.HTTP() {
 			reply.UpdateOption(dhcpv4.OptClassIdentifier("HTTPClient"))
 		}
 	} else {
-		reply.ServerIPAddr = s.cfg.ServerAddr.AsSlice()
 		reply.ServerHostName = s.cfg.ServerAddr.String()
 	}
 	if c.pxe {

@@ -21,19 +21,19 @@ func TestProxyBootFiles(t *testing.T) {
 		p          pxe
 		wantFile   string
 		wantVendor string
-		wantNext   string // siaddr
+		wantNext   string // siaddr: always set; iPXE drops ProxyDHCP replies without it
 	}{
 		{"BIOS PXE", pxe{arch: arch(0), vendor: "PXEClient:Arch:00000:UNDI:002001"}, "undionly.kpxe", "PXEClient", "10.9.0.1"},
 		{"BIOS PXE without option 93", pxe{vendor: "PXEClient:Arch:00000:UNDI:002001"}, "undionly.kpxe", "PXEClient", "10.9.0.1"},
 		{"x86-64 UEFI (7)", pxe{arch: arch(7), vendor: "PXEClient:Arch:00007:UNDI:003016"}, "ipxe.efi", "PXEClient", "10.9.0.1"},
 		{"x86-64 UEFI (9)", pxe{arch: arch(9), vendor: "PXEClient:Arch:00009:UNDI:003016"}, "ipxe.efi", "PXEClient", "10.9.0.1"},
 		{"arm64 UEFI (11)", pxe{arch: arch(11), vendor: "PXEClient:Arch:00011:UNDI:003000"}, "ipxe-arm64.efi", "PXEClient", "10.9.0.1"},
-		{"x86-64 HTTP boot (16)", pxe{arch: arch(16), vendor: "HTTPClient:Arch:00016:UNDI:003001"}, "http://10.9.0.1:7480/boot/ipxe.efi", "HTTPClient", "0.0.0.0"},
-		{"arm64 HTTP boot (19)", pxe{arch: arch(19), vendor: "HTTPClient:Arch:00019:UNDI:003001"}, "http://10.9.0.1:7480/boot/ipxe-arm64.efi", "HTTPClient", "0.0.0.0"},
+		{"x86-64 HTTP boot (16)", pxe{arch: arch(16), vendor: "HTTPClient:Arch:00016:UNDI:003001"}, "http://10.9.0.1:7480/boot/ipxe.efi", "HTTPClient", "10.9.0.1"},
+		{"arm64 HTTP boot (19)", pxe{arch: arch(19), vendor: "HTTPClient:Arch:00019:UNDI:003001"}, "http://10.9.0.1:7480/boot/ipxe-arm64.efi", "HTTPClient", "10.9.0.1"},
 		{"iPXE BIOS", pxe{arch: arch(0), vendor: "PXEClient:Arch:00000:UNDI:002001", userClass: "iPXE"},
-			"http://10.9.0.1:7480/boot/ipxe?arch=i386&mac=52%3A54%3A00%3A00%3A00%3A0a&platform=pcbios", "PXEClient", "0.0.0.0"},
+			"http://10.9.0.1:7480/boot/ipxe?arch=i386&mac=52%3A54%3A00%3A00%3A00%3A0a&platform=pcbios", "PXEClient", "10.9.0.1"},
 		{"iPXE UEFI", pxe{arch: arch(7), vendor: "PXEClient:Arch:00007:UNDI:003010", userClass: "iPXE"},
-			"http://10.9.0.1:7480/boot/ipxe?arch=x86_64&mac=52%3A54%3A00%3A00%3A00%3A0a&platform=efi", "PXEClient", "0.0.0.0"},
+			"http://10.9.0.1:7480/boot/ipxe?arch=x86_64&mac=52%3A54%3A00%3A00%3A00%3A0a&platform=efi", "PXEClient", "10.9.0.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

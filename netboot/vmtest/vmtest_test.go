@@ -37,11 +37,15 @@ type record struct {
 	replies []dhcp.Event
 	fetches []httpboot.Fetch
 	tftp    []tftp.Transfer
+	events  []string
 }
 
 func (r *record) metrics() netboot.Metrics {
 	return netboot.Metrics{
 		DHCP: func(e dhcp.Event) {
+			r.mu.Lock()
+			r.events = append(r.events, fmt.Sprintf("%s %s -> %q drop %q arch %v", e.MAC, e.Request, e.Reply, e.Drop, e.Arch))
+			r.mu.Unlock()
 			if e.Reply != "" {
 				r.mu.Lock()
 				r.replies = append(r.replies, e)
@@ -118,9 +122,9 @@ func TestBoot(t *testing.T) {
 		mode     dhcp.Mode // proxy runs next to dnsmasq playing the site server
 		tftpFile string    // firmware PXE fetches this over TFTP first
 	}{
-		{"SeaBIOS and iPXE ROM, proxyDHCP next to a site server", lab.BIOS, "", dhcp.ModeProxy, ""},
-		{"OVMF and iPXE ROM, full DHCP", lab.UEFI, "", dhcp.ModeFull, ""},
-		{"OVMF PXE chaining ipxe.efi, full DHCP", lab.UEFI, "none", dhcp.ModeFull, "ipxe.efi"},
+		{"bios-ipxe-rom-proxydhcp-next-to-site-dhcp", lab.BIOS, "", dhcp.ModeProxy, ""},
+		{"uefi-ipxe-rom-full-dhcp", lab.UEFI, "", dhcp.ModeFull, ""},
+		{"uefi-own-pxe-chains-ipxe.efi-full-dhcp", lab.UEFI, "none", dhcp.ModeFull, "ipxe.efi"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,12 +171,22 @@ func TestBoot(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer vm.Stop()
-			wctx, wcancel := context.WithTimeout(ctx, 3*time.Minute)
+			wctx, wcancel := context.WithTimeout(ctx, 90*time.Second)
 			defer wcancel()
 			_, _, err = vm.Console.Wait(wctx, regexp.MustCompile(`Command line:.*ingot\.mode=discovery`), 0)
 			if err != nil {
+				rec.mu.Lock()
+				t.Logf("DHCP events:\n%s", strings.Join(rec.events, "\n"))
+				rec.mu.Unlock()
 				t.Fatalf("installer kernel never started in discovery mode: %v\nconsole:\n%s", err, tail(vm.Console.Text()))
 			}
+			defer func() {
+				if t.Failed() {
+					rec.mu.Lock()
+					t.Logf("DHCP events:\n%s", strings.Join(rec.events, "\n"))
+					rec.mu.Unlock()
+				}
+			}()
 			t.Logf("kernel in discovery mode after %v", time.Since(start).Round(time.Second))
 			if !rec.bootFileGiven(mac) {
 				t.Error("Ingot's DHCP gave the VM no boot file")
