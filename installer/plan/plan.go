@@ -4,6 +4,8 @@
 package plan
 
 import (
+	"encoding/json"
+
 	"ingot.dev/ingot/api"
 )
 
@@ -105,6 +107,10 @@ type ImageSource struct {
 type Layout struct {
 	Preset string       `json:"preset"` // single
 	Disk   DiskSelector `json:"disk"`
+	// Spec is the hostgroup's storage layout as JSON (installer/layout:
+	// parse with layout.Parse, resolve with layout.Plan against the
+	// inventory). Empty keeps the raw-disk "single" behaviour above.
+	Spec json.RawMessage `json:"spec,omitempty"`
 }
 
 // DiskSelector picks disks from the inventory. Empty fields match any.

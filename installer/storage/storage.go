@@ -1,0 +1,71 @@
+// Package storage builds the storage stack of a layout.StoragePlan on the
+// host: GPT partitions, md RAID1 arrays, LUKS2 volumes bound with clevis
+// (plus a recovery passphrase for escrow), LVM and filesystems, as steps
+// with Do and Undo that run in order and are undone in reverse on failure.
+// Every outside command goes through a Runner, so the sequences are tested
+// with a recording fake where the host kernel cannot run them (md,
+// dm-crypt).
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"strings"
+)
+
+// Runner runs one command with stdin and returns its stdout.
+type Runner interface {
+	Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error)
+}
+
+// Exec runs commands with os/exec.
+type Exec struct{}
+
+var _ Runner = Exec{}
+
+// Run runs name; the error carries the command's stderr.
+func (Exec) Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// Step is one change to the disks, and its compensation.
+type Step interface {
+	String() string
+	Do(ctx context.Context) error
+	// Undo reverts what Do did; it runs after Do failed too, so it
+	// tolerates a half-done Do.
+	Undo(ctx context.Context) error
+}
+
+// Apply runs steps in order. When one fails, it undoes that step and every
+// step before it, in reverse, and returns the failure joined with any undo
+// errors.
+func Apply(ctx context.Context, log *slog.Logger, steps []Step) error {
+	for i, s := range steps {
+		log.Info("storage step", "step", s.String())
+		if err := s.Do(ctx); err != nil {
+			err = fmt.Errorf("%s: %w", s, err)
+			// Compensation must run even when ctx is cancelled.
+			uctx := context.WithoutCancel(ctx)
+			for j := i; j >= 0; j-- {
+				if uerr := steps[j].Undo(uctx); uerr != nil {
+					err = errors.Join(err, fmt.Errorf("undoing %s: %w", steps[j], uerr))
+				}
+			}
+			return err
+		}
+	}
+	return nil
+}
