@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,6 +30,12 @@ type Report struct {
 	Mounts      []Mount           `json:"mounts"`
 	TPMPCRs     map[string]string `json:"tpm_pcrs,omitempty"` // sha256 bank, PCR index → hex
 	SSHHostKeys []string          `json:"ssh_host_keys,omitempty"`
+	// AuthorizedKeys are root's authorized_keys lines, as the installer
+	// wrote them from the host's values.
+	AuthorizedKeys []string `json:"authorized_keys,omitempty"`
+	// Addresses are the system's global interface addresses (CIDR), so the
+	// server sees the network config took.
+	Addresses []string `json:"addresses,omitempty"`
 }
 
 // Mount is one mounted filesystem.
@@ -50,6 +57,10 @@ func Collect(root string) Report {
 		Hostname:  first(readTrim(filepath.Join(root, "proc/sys/kernel/hostname")), readTrim(filepath.Join(root, "etc/hostname"))),
 		Mounts:    mounts(filepath.Join(root, "proc/self/mounts")),
 		TPMPCRs:   pcrs(filepath.Join(root, "sys/class/tpm/tpm0/pcr-sha256")),
+	}
+	r.AuthorizedKeys = lines(filepath.Join(root, "root/.ssh/authorized_keys"))
+	if root == "/" {
+		r.Addresses = addresses()
 	}
 	keys, _ := filepath.Glob(filepath.Join(root, "etc/ssh/ssh_host_*_key.pub"))
 	sort.Strings(keys)
@@ -181,4 +192,34 @@ func first(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+// lines returns the non-empty, non-comment lines of a file.
+func lines(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// addresses lists the global unicast addresses of the system's interfaces.
+func addresses() []string {
+	ifs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range ifs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.IsGlobalUnicast() {
+			out = append(out, n.String())
+		}
+	}
+	return out
 }

@@ -29,7 +29,8 @@ func TestCollect(t *testing.T) {
 			"0": "3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
 			"7": "0000000000000000000000000000000000000000000000000000000000000000",
 		},
-		SSHHostKeys: []string{"ecdsa-sha2-nistp256 AAAAE2 root@web-001", "ssh-ed25519 AAAAC3Nz root@web-001"},
+		SSHHostKeys:    []string{"ecdsa-sha2-nistp256 AAAAE2 root@web-001", "ssh-ed25519 AAAAC3Nz root@web-001"},
+		AuthorizedKeys: []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIl8T1Bo1fmnuE4nPGGW9yHhpFM2dtvyODAbhQtlnvsm ops@example"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Collect() mismatch (-want +got):\n%s", d)
