@@ -44,8 +44,17 @@ func TestRun(t *testing.T) {
 	}
 	tok := filepath.Join(root, hostconfig.FirstbootToken)
 	wants := filepath.Join(root, hostconfig.FirstbootWants)
-	os.WriteFile(tok, []byte("ph-token\n"), 0o600)
-	os.Symlink(hostconfig.FirstbootUnit, wants)
+	for _, dir := range []string{filepath.Dir(tok), filepath.Dir(wants)} {
+		if err := os.MkdirAll(dir, 0o755); err != nil { // git keeps no empty directories
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(tok, []byte("ph-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(hostconfig.FirstbootUnit, wants); err != nil {
+		t.Fatal(err)
+	}
 
 	var body struct {
 		Name string `json:"name"`
