@@ -13,10 +13,11 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 build/go.mod:
 	@mkdir -p build && printf 'module ingot.dev/build-cache\n' > $@
 
-.PHONY: installer help build test test-unit test-race lint tidy-check bench bench-api bench-write bench-build demo clean tools
+PHONY_EXTRA := demo-api e2e
+.PHONY: $(PHONY_EXTRA) installer help build test test-unit test-race lint tidy-check bench bench-api bench-write bench-build demo clean tools
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: build/go.mod ## build the static binaries into bin/
 	@mkdir -p $(BIN)
@@ -62,8 +63,14 @@ bench-write: ## image write path against a curl|zstd|dd baseline (see scripts/be
 installer: build/go.mod ## the installer kernel and initramfs in build/installer/ (cached; see internal/mkinstaller)
 	$(GO) run ./internal/mkinstaller -out build/installer
 
-demo: build ## start Ingot on its embedded defaults and deploy a host end to end
+demo: build/go.mod ## deploy a real VM end to end (PXE, installer, Debian, first boot) on a lab network
+	$(GO) run ./internal/labdemo
+
+demo-api: build ## the API-only tour: images, hostgroups, hosts, a deployment driven by signals (no root needed)
 	bash scripts/demo
+
+e2e: build/go.mod ## the end-to-end VM test alone (BIOS + UEFI deploy, discovery)
+	$(GO) test -count=1 -timeout 25m -v -run TestDeployVMs ./internal/e2e
 
 clean: ## remove build outputs
 	rm -rf $(BIN) build
