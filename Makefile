@@ -13,7 +13,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 build/go.mod:
 	@mkdir -p build && printf 'module ingot.dev/build-cache\n' > $@
 
-PHONY_EXTRA := demo-api e2e
+PHONY_EXTRA := demo-api e2e deps
 .PHONY: $(PHONY_EXTRA) installer help build test test-unit test-race lint tidy-check bench bench-api bench-write bench-build demo clean tools
 
 help: ## list the targets
@@ -24,7 +24,7 @@ build: build/go.mod ## build the static binaries into bin/
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ingot ./cmd/ingot
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ingot-installer ./cmd/ingot-installer
 
-test: build/go.mod lint test-unit ## what CI runs: lint and every test tier this machine can run
+test: deps build/go.mod lint test-unit ## what CI runs: lint and every test tier this machine can run
 
 test-unit: ## unit and integration tests (real SQLite and PostgreSQL, real servers on loopback)
 	$(GO) test -count=1 -timeout 20m ./...
@@ -42,6 +42,9 @@ tidy-check:
 	@cp go.mod /tmp/ingot-go.mod.bak; cp go.sum /tmp/ingot-go.sum.bak; $(GO) mod tidy; \
 	if ! diff -q go.mod /tmp/ingot-go.mod.bak >/dev/null || ! diff -q go.sum /tmp/ingot-go.sum.bak >/dev/null; then \
 	  cp /tmp/ingot-go.mod.bak go.mod; cp /tmp/ingot-go.sum.bak go.sum; echo "go mod tidy changes go.mod/go.sum: run it and commit"; exit 1; fi
+
+deps: ## install the Debian packages the build, tests and demo use (when missing)
+	@bash scripts/install-deps
 
 tools: ## install the pinned lint tools
 	@test -x $(GOBIN)/staticcheck || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -63,7 +66,7 @@ bench-write: ## image write path against a curl|zstd|dd baseline (see scripts/be
 installer: build/go.mod ## the installer kernel and initramfs in build/installer/ (cached; see internal/mkinstaller)
 	$(GO) run ./internal/mkinstaller -out build/installer
 
-demo: build/go.mod ## deploy a real VM end to end (PXE, installer, Debian, first boot) on a lab network
+demo: deps build/go.mod ## deploy a real VM end to end (PXE, installer, Debian, first boot) on a lab network
 	$(GO) run ./internal/labdemo
 
 demo-api: build ## the API-only tour: images, hostgroups, hosts, a deployment driven by signals (no root needed)

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -78,7 +79,12 @@ func deploy(ctx context.Context, out io.Writer, l *e2e.Lab) error {
 		if e.Step >= 0 && e.Step < len(d.Steps) {
 			step = d.Steps[e.Step].Name
 		}
-		fmt.Fprintf(out, "%6.1fs  %-16s %s %s\n", time.Since(start).Seconds(), step, e.Type, e.Message)
+		msg := e.Message
+		var p api.Progress
+		if e.Type == "step.progress" && json.Unmarshal(e.Data, &p) == nil && p.Total > 0 {
+			msg = fmt.Sprintf("%d%% (%d of %d MiB)", 100*p.Bytes/p.Total, p.Bytes>>20, p.Total>>20)
+		}
+		fmt.Fprintf(out, "%6.1fs  %-16s %s %s\n", time.Since(start).Seconds(), step, e.Type, msg)
 		return nil
 	})
 	if err != nil {
