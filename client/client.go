@@ -19,9 +19,10 @@ import (
 
 // Client talks to one Ingot server with one token.
 type Client struct {
-	base  string
-	token string
-	http  *http.Client
+	base   string
+	token  string
+	http   *http.Client
+	header http.Header // extra headers on every request
 }
 
 // New returns a client for the server at base (e.g. http://127.0.0.1:7480).
@@ -78,6 +79,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, c.base, err)
@@ -125,5 +129,17 @@ func (c *Client) Health(ctx context.Context) error {
 func (c *Client) WithToken(token string) *Client {
 	cp := *c
 	cp.token = token
+	return &cp
+}
+
+// WithHeader returns a client that also sends this header (e.g. the
+// installer's X-Ingot-MAC).
+func (c *Client) WithHeader(name, value string) *Client {
+	cp := *c
+	cp.header = c.header.Clone()
+	if cp.header == nil {
+		cp.header = http.Header{}
+	}
+	cp.header.Set(name, value)
 	return &cp
 }

@@ -32,7 +32,7 @@ type job struct {
 // do runs discovery or the install and returns what the machine should do
 // next: reboot, poweroff or kexec.
 func (j job) do(ctx context.Context) (string, error) {
-	c := &report.Client{Base: j.cfg.Server, Token: j.cfg.Token, Log: j.log}
+	c := &report.Client{Base: j.cfg.Server, Token: j.cfg.Token, Log: j.log, MAC: j.inv.BootMAC}
 	if j.cfg.Mode == cmdline.ModeDiscovery {
 		r, err := install.Discover(ctx, c, j.inv, j.out)
 		if err != nil {

@@ -24,6 +24,9 @@ type Client struct {
 	Log     *slog.Logger // default discards
 	Retries int          // attempts after the first; default 8
 	Backoff time.Duration
+	// MAC, when set, is sent as X-Ingot-MAC: the NIC the installer booted
+	// from, which the server checks against the host its token is bound to.
+	MAC string
 }
 
 // StatusError is a non-retryable answer (4xx) from the server.
@@ -84,6 +87,9 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 	req.Header.Set("Accept", "application/json")
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if c.MAC != "" {
+		req.Header.Set("X-Ingot-MAC", c.MAC)
 	}
 	hc := c.HTTP
 	if hc == nil {

@@ -16,9 +16,11 @@ import (
 
 type installerInput struct {
 	Authorization string `header:"Authorization"`
+	MAC           string `header:"X-Ingot-MAC" doc:"The MAC the installer booted from; must be one of the host's."`
 }
 
 type inventoryInput struct {
+	MAC  string `header:"X-Ingot-MAC" doc:"The MAC the installer booted from; must be one of the host's."`
 	Body plan.Inventory
 }
 
@@ -26,7 +28,7 @@ func (a *API) registerInstaller() {
 	huma.Register(a.huma, huma.Operation{OperationID: "installer-plan", Method: http.MethodGet, Path: "/v1/installer/plan", Tags: []string{"installer"},
 		Summary: "The plan of the deployment whose installer token is presented"},
 		func(ctx context.Context, in *installerInput) (*bodyOutput[plan.Plan], error) {
-			d, err := a.installerDeployment(ctx)
+			d, err := a.installerDeployment(ctx, in.MAC)
 			if err != nil {
 				return nil, err
 			}
@@ -36,7 +38,7 @@ func (a *API) registerInstaller() {
 	huma.Register(a.huma, huma.Operation{OperationID: "installer-inventory", Method: http.MethodPost, Path: "/v1/installer/inventory", Tags: []string{"installer"},
 		DefaultStatus: http.StatusNoContent, Summary: "Record the inventory the installer found"},
 		func(ctx context.Context, in *inventoryInput) (*struct{}, error) {
-			d, err := a.installerDeployment(ctx)
+			d, err := a.installerDeployment(ctx, in.MAC)
 			if err != nil {
 				return nil, err
 			}
@@ -44,8 +46,9 @@ func (a *API) registerInstaller() {
 		})
 }
 
-// installerDeployment is the deployment of the installer token presented.
-func (a *API) installerDeployment(ctx context.Context) (api.Deployment, error) {
+// installerDeployment is the deployment of the installer token presented,
+// from a machine that says it is one of the host's MACs.
+func (a *API) installerDeployment(ctx context.Context, mac string) (api.Deployment, error) {
 	p := principal(ctx)
 	var id string
 	for _, s := range p.Scopes {
@@ -66,7 +69,25 @@ func (a *API) installerDeployment(ctx context.Context) (api.Deployment, error) {
 	if p.Host != d.Host {
 		return api.Deployment{}, huma.Error403Forbidden(fmt.Sprintf("token is bound to host %s, not %s", p.Host, d.Host))
 	}
-	return d, nil
+	return d, a.checkMAC(ctx, d.Host, mac)
+}
+
+// checkMAC refuses an installer whose boot MAC is missing or not the host's.
+func (a *API) checkMAC(ctx context.Context, host, mac string) error {
+	m, err := api.ParseMAC(mac)
+	if err != nil {
+		return huma.Error403Forbidden("the installer must send X-Ingot-MAC, the MAC it booted from: " + err.Error())
+	}
+	h, err := a.Store.GetHost(ctx, host)
+	if err != nil {
+		return a.problem(ctx, err)
+	}
+	for _, hm := range h.MACs {
+		if hm.String() == m.String() {
+			return nil
+		}
+	}
+	return huma.Error403Forbidden(fmt.Sprintf("installer token of host %s presented from %s, which is not one of its MACs", host, m))
 }
 
 func (a *API) recordInventory(ctx context.Context, host string, inv plan.Inventory) error {

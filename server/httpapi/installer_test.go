@@ -63,7 +63,8 @@ func TestInstallerPlanNeedsTheBoundToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := res.Deployments[0]
-	installer := e.installerToken(d.ID, "web-1")
+	bare := e.installerToken(d.ID, "web-1")
+	installer := bare.WithHeader("X-Ingot-MAC", "52:54:00:00:00:01")
 	var p plan.Plan
 	if err := installer.Do(ctx, http.MethodGet, "/v1/installer/plan", nil, nil, &p); err != nil {
 		t.Fatal(err)
@@ -81,8 +82,14 @@ func TestInstallerPlanNeedsTheBoundToken(t *testing.T) {
 	if h, _ := e.admin.Hosts().Get(ctx, "web-1"); len(h.Inventory) == 0 {
 		t.Error("inventory not recorded")
 	}
+	// The same token from another MAC, or naming none, is refused.
+	for _, c := range []*client.Client{bare, bare.WithHeader("X-Ingot-MAC", "52:54:00:00:00:99")} {
+		if err := c.Do(ctx, http.MethodGet, "/v1/installer/plan", nil, nil, nil); client.StatusOf(err) != 403 {
+			t.Errorf("installer token without its host's MAC: %v, want 403", err)
+		}
+	}
 	// A token bound to another host, and an API token, are refused.
-	if err := e.installerToken(d.ID, "web-2").Do(ctx, http.MethodGet, "/v1/installer/plan", nil, nil, nil); client.StatusOf(err) != 403 {
+	if err := e.installerToken(d.ID, "web-2").WithHeader("X-Ingot-MAC", "52:54:00:00:00:01").Do(ctx, http.MethodGet, "/v1/installer/plan", nil, nil, nil); client.StatusOf(err) != 403 {
 		t.Errorf("token of another host: %v, want 403", err)
 	}
 	if err := e.admin.Do(ctx, http.MethodGet, "/v1/installer/plan", nil, nil, nil); client.StatusOf(err) != 403 {
