@@ -29,6 +29,7 @@ type Lab struct {
 	Image  string // catalog ID of the Debian image
 	Work   string
 	srv    *exec.Cmd
+	args   []string // how srv was started, for Restart
 	Log    *os.File // the server's output
 }
 
@@ -75,11 +76,9 @@ func (l *Lab) serve(ingot, data, netboot string) error {
 		return err
 	}
 	tokFile := filepath.Join(data, "admin.token.txt")
-	l.srv = exec.Command(ingot, "serve", "--data", data, "--listen", listen, "--public-url", l.URL,
-		"--netboot", netboot, "--admin-token-file", tokFile, "--poll", "500ms")
-	l.srv.Stdout, l.srv.Stderr = l.Log, l.Log
-	l.srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := l.srv.Start(); err != nil {
+	l.args = []string{ingot, "serve", "--data", data, "--listen", listen, "--public-url", l.URL,
+		"--netboot", netboot, "--admin-token-file", tokFile, "--poll", "500ms"}
+	if err := l.startServer(); err != nil {
 		return err
 	}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -91,6 +90,29 @@ func (l *Lab) serve(ingot, data, netboot string) error {
 		}
 	}
 	return fmt.Errorf("ingot serve did not come up; see %s", l.Log.Name())
+}
+
+func (l *Lab) startServer() error {
+	l.srv = exec.Command(l.args[0], l.args[1:]...)
+	l.srv.Stdout, l.srv.Stderr = l.Log, l.Log
+	l.srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return l.srv.Start()
+}
+
+// Restart kills the server with SIGKILL, as a crash would, and starts it
+// again on the same data directory and address.
+func (l *Lab) Restart(ctx context.Context) error {
+	_ = l.srv.Process.Kill()
+	_ = l.srv.Wait()
+	if err := l.startServer(); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if l.Client.Health(ctx) == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("ingot serve did not come back; see %s", l.Log.Name())
 }
 
 // registerImage adds the seeded image to the catalog through the API: the
