@@ -74,7 +74,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	}
 	reg := engine.NewRegistry()
 	steps.Register(reg, steps.Deps{Hosts: n.store, Catalog: n.store, Signals: n.store, Events: n.store,
-		Tokens: &installerTokens{store: n.store, deriver: deriver}})
+		Tokens: &installerTokens{store: n.store, deriver: deriver}, BMC: &bmcConnector{creds: n.store, box: box, log: log.With("component", "bmc")}})
 	n.engine, err = engine.New(n.store, reg, engine.Config{LeaseTTL: cfg.LeaseTTL, PollInterval: cfg.PollInterval, GlobalCap: cfg.GlobalCap, Workers: cfg.Workers}, log.With("component", "engine"))
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/redfish"
 	"ingot.dev/ingot/server/steps"
 	"ingot.dev/ingot/server/store"
 )
@@ -82,7 +83,7 @@ func (p *Planner) Plan(ctx context.Context, hostName string, opts Options) (api.
 		Hostgroup: g.Name,
 		ImageSet:  set.Name,
 		State:     api.DeploymentPending,
-		Steps:     planSteps(h, set, v, opts),
+		Steps:     planSteps(h, g, set, v, opts),
 		CreatedBy: opts.CreatedBy,
 		CreatedAt: opts.Now,
 		Deadline:  opts.Now.Add(opts.Timeout),
@@ -141,19 +142,41 @@ func missing(err error, field, msg string) error {
 }
 
 // planSteps lays out the checklist with complete params.
-func planSteps(h api.Host, set api.ImageSet, v api.Variant, o Options) []api.Step {
+// A host with a BMC in a hostgroup that network-boots gets a bmc-boot step
+// after set-boot.
+func planSteps(h api.Host, g api.Hostgroup, set api.ImageSet, v api.Variant, o Options) []api.Step {
 	mk := func(kind string, params any) api.Step {
 		return api.Step{Name: kind, Params: steps.Encode(params), Status: api.StepPending}
 	}
-	return []api.Step{
+	out := []api.Step{
 		mk(steps.KindValidate, steps.ValidateParams{ImageSet: set.Name, Variant: v.Key(), Image: v.Image}),
 		mk(steps.KindInstallerToken, steps.InstallerTokenParams{TTL: steps.Duration(o.Timeout)}),
 		mk(steps.KindSetBoot, steps.SetBootParams{PreviousBoot: h.Boot, PreviousState: h.State}),
+	}
+	if target, ok := bmcBootTarget(h, g); ok {
+		out = append(out, mk(steps.KindBMCBoot, steps.BMCBootParams{Target: target}))
+	}
+	return append(out,
 		mk(steps.KindWaitInstaller, steps.WaitParams{Timeout: steps.Duration(o.InstallerTimeout)}),
 		mk(steps.KindBootDisk, struct{}{}),
 		mk(steps.KindWaitFirstboot, steps.WaitParams{}),
 		mk(steps.KindFinish, struct{}{}),
+	)
+}
+
+// bmcBootTarget is the one-time boot target of a host the server boots
+// through its BMC: Pxe or UefiHttp by the hostgroup's boot path.
+func bmcBootTarget(h api.Host, g api.Hostgroup) (redfish.BootTarget, bool) {
+	if h.BMC == nil || h.BMC.Endpoint == "" {
+		return "", false
 	}
+	switch g.BootPath {
+	case api.BootPXE:
+		return redfish.BootPxe, true
+	case api.BootUEFIHTTP:
+		return redfish.BootUefiHTTP, true
+	}
+	return "", false
 }
 
 // idSource makes deployment IDs that sort by creation time: "dep_", 12

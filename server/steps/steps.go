@@ -68,13 +68,15 @@ var (
 )
 
 // Deps is what the built-in steps need. Every field is required except Now,
-// which defaults to time.Now.
+// which defaults to time.Now, and BMC: without it the Redfish steps are not
+// registered.
 type Deps struct {
 	Hosts   Hosts
 	Catalog Catalog
 	Tokens  Tokens
 	Signals Signals
 	Events  Events
+	BMC     BMCs
 	Now     func() time.Time
 }
 
@@ -95,6 +97,9 @@ func Register(reg *engine.Registry, deps Deps) {
 	reg.Register(KindWaitFirstboot, deps.waitFirstboot)
 	reg.Register(KindFinish, deps.finish)
 	reg.Register(KindNotify, deps.notify)
+	if deps.BMC != nil {
+		reg.Register(KindBMCBoot, deps.bmcBoot)
+	}
 }
 
 // Duration is a time.Duration that travels as a Go duration string ("1h30m").

@@ -158,6 +158,13 @@ type Store interface {
 	ListLeases(ctx context.Context) ([]DHCPLease, error)
 	ExpireLeases(ctx context.Context, before time.Time) (int, error)
 
+	// Rollouts keep their plan; their progress is derived from the
+	// deployments they created.
+	CreateRollout(ctx context.Context, r api.Rollout) error // ConflictError "id"
+	GetRollout(ctx context.Context, id api.RolloutID) (api.Rollout, error)
+	ActiveRollouts(ctx context.Context) ([]api.Rollout, error) // not finished, oldest first
+	FinishRollout(ctx context.Context, id api.RolloutID, at time.Time) error
+
 	Ping(ctx context.Context) error
 	Close() error
 }

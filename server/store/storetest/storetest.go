@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimHostgroupCap", testClaimHostgroupCap},
 		{"ReleaseAll", testReleaseAll},
 		{"Leases", testLeases},
+		{"Rollouts", testRollouts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
