@@ -82,3 +82,17 @@ func (c *Client) Follow(ctx context.Context, id api.DeploymentID, after int64, f
 	}
 	return ctx.Err()
 }
+
+// StartRollout deploys a hostgroup in phases.
+func (c *Client) StartRollout(ctx context.Context, r api.Rollout) (api.RolloutSummary, error) {
+	var out api.RolloutSummary
+	err := c.Do(ctx, http.MethodPost, "/v1/rollouts", nil, r, &out)
+	return out, err
+}
+
+// Rollout reports where a rollout stands.
+func (c *Client) Rollout(ctx context.Context, id api.RolloutID) (api.RolloutSummary, error) {
+	var out api.RolloutSummary
+	err := c.Do(ctx, http.MethodGet, "/v1/rollouts/"+url.PathEscape(string(id)), nil, nil, &out)
+	return out, err
+}

@@ -17,6 +17,7 @@ import (
 	"ingot.dev/ingot/server/engine"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
+	"ingot.dev/ingot/server/rollout"
 	"ingot.dev/ingot/server/secret"
 	"ingot.dev/ingot/server/steps"
 	"ingot.dev/ingot/server/store"
@@ -25,11 +26,12 @@ import (
 
 // node is one assembled server: what Run starts and closes.
 type node struct {
-	store   store.Store
-	engine  *engine.Engine
-	handler http.Handler
-	lock    *os.File
-	netboot func(context.Context) error // DHCP, TFTP, RA; nil when not configured
+	store    store.Store
+	engine   *engine.Engine
+	handler  http.Handler
+	lock     *os.File
+	netboot  func(context.Context) error // DHCP, TFTP, RA; nil when not configured
+	rollouts *rollout.Controller
 }
 
 func (n *node) close() {
@@ -89,7 +91,9 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 		return nil, err
 	}
 	mounts["/v1/chunks/"] = chunks
-	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: planner.New(n.store), Engine: n.engine, Images: images,
+	plan := planner.New(n.store)
+	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
+	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
 		PublicURL: cfg.PublicURL, SigningKey: pub}, mounts)
 	return n, nil

@@ -104,6 +104,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) er
 	srv := &http.Server{Handler: n.handler, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return n.engine.Run(gctx) })
+	g.Go(func() error { return n.rollouts.Run(gctx) })
 	if n.netboot != nil {
 		g.Go(func() error { return n.netboot(gctx) })
 	}

@@ -37,6 +37,7 @@ func newRootCommand(app *App) *cobra.Command {
 var commands = []func(*App) *cobra.Command{
 	newServeCommand,
 	newDeployCommand,
+	newRolloutCommand,
 	newDeploymentCommand,
 	newHostCommand,
 	newHostgroupCommand,

@@ -29,14 +29,15 @@ type Waker interface{ Wake() }
 
 // Deps is what the API needs.
 type Deps struct {
-	Store   store.Store
-	Box     *secret.Box
-	Planner Planner
-	Engine  Waker
-	Images  Images
-	Log     *slog.Logger
-	Now     func() time.Time
-	Version string
+	Store    store.Store
+	Box      *secret.Box
+	Planner  Planner
+	Engine   Waker
+	Images   Images
+	Rollouts Rollouts
+	Log      *slog.Logger
+	Now      func() time.Time
+	Version  string
 	// DefaultTimeout is a deployment's deadline when the request sets none.
 	DefaultTimeout time.Duration
 	// PublicURL is the base URL installers and booting machines reach the
@@ -82,6 +83,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerAdmin()
 	a.registerInstaller()
 	a.registerDiscovery()
+	a.registerRollouts()
 	return a
 }
 

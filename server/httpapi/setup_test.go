@@ -17,6 +17,7 @@ import (
 	"ingot.dev/ingot/server/chunkstore"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
+	"ingot.dev/ingot/server/rollout"
 	"ingot.dev/ingot/server/secret"
 	"ingot.dev/ingot/server/store"
 	"ingot.dev/ingot/server/store/sqlstore"
@@ -51,7 +52,8 @@ func newEnv(t *testing.T) *env {
 	}
 	mux := http.NewServeMux()
 	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: newImages(t),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)),
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: st, url: srv.URL}
