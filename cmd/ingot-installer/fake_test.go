@@ -189,3 +189,15 @@ func (s *fakeServer) signalNames() []string {
 	}
 	return n
 }
+
+// signalData is the data of the last signal with this name, as JSON.
+func (s *fakeServer) signalData(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.signals) - 1; i >= 0; i-- {
+		if s.signals[i].Name == name {
+			return string(s.signals[i].Data)
+		}
+	}
+	return ""
+}

@@ -44,28 +44,30 @@ func (j job) do(ctx context.Context) (string, error) {
 		return "reboot", nil
 	}
 	self, _ := os.Executable()
+	tail := report.NewTail(64 << 10) // the console, sent to the server at the end
+	j.out = io.MultiWriter(j.out, tail)
 	ic := install.Config{
 		Client: c, Deployment: j.cfg.Deployment, Inventory: j.inv, Target: j.target,
-		Firstboot: self, Mounter: j.mounter, Console: j.out, Log: j.log,
+		Firstboot: self, Mounter: j.mounter, Console: j.out, Log: j.log, ConsoleLog: tail.String,
 	}
 	if j.bootEntry {
 		ic.BootEntry = setBootEntry
 	}
 	p, err := install.Run(ctx, ic)
 	if err != nil {
-		j.reportFailure(ctx, c, err)
+		j.reportFailure(ctx, c, err, tail.String())
 		return "", err
 	}
 	return p.Reboot, nil
 }
 
 // reportFailure posts installer.failed; a failure to post is only printed.
-func (j job) reportFailure(ctx context.Context, c *report.Client, err error) {
+func (j job) reportFailure(ctx context.Context, c *report.Client, err error, console string) {
 	hint := install.Hint(err)
 	if hint == "" {
 		hint = "see the installer console; boot with ingot.debug=1 for a shell"
 	}
-	data := map[string]string{"message": err.Error(), "hint": hint}
+	data := map[string]string{"message": err.Error(), "hint": hint, "log": console}
 	if serr := c.Signal(ctx, j.cfg.Deployment, "installer.failed", data); serr != nil {
 		fmt.Fprintf(j.out, "ingot: could not report the failure: %v\n", serr)
 	}

@@ -48,6 +48,9 @@ func TestInstallToFile(t *testing.T) {
 	if names := srv.signalNames(); !slices.Contains(names, "installer.done") || !slices.Contains(names, "installer.progress") {
 		t.Errorf("signals = %v, want progress and done", names)
 	}
+	if done := srv.signalData("installer.done"); !strings.Contains(done, "writing image") {
+		t.Errorf("installer.done carries no console log: %s", done)
+	}
 	if srv.inventory == nil {
 		t.Error("no inventory posted")
 	}
@@ -116,6 +119,9 @@ func TestInstallFailures(t *testing.T) {
 			json.Unmarshal(srv.signals[len(srv.signals)-1].Data, &data)
 			if !strings.Contains(data["message"], tt.wantErr) || data["hint"] == "" {
 				t.Errorf("installer.failed data = %v", data)
+			}
+			if !strings.Contains(data["log"], "ingot:") {
+				t.Errorf("installer.failed carries no console log: %q", data["log"])
 			}
 		})
 	}

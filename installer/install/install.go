@@ -35,7 +35,10 @@ type Config struct {
 	Firstboot string  // the program copied into the target as the phone-home
 	Mounter   Mounter // default: mount(2) under /mnt/target
 	Console   io.Writer
-	Log       *slog.Logger
+	// ConsoleLog returns what the console printed so far; it goes to the
+	// server with installer.done. Optional.
+	ConsoleLog func() string
+	Log        *slog.Logger
 	// ProgressEvery is the least time between progress signals; default 2s.
 	ProgressEvery time.Duration
 	// BootEntry sets the UEFI boot entry of the written disk; nil does nothing.
@@ -104,6 +107,9 @@ func Run(ctx context.Context, c Config) (plan.Plan, error) {
 		return p, err
 	}
 	done := map[string]any{"disk": target, "bytes": res.BytesWritten, "chunks": res.ChunksFetched}
+	if c.ConsoleLog != nil {
+		done["log"] = c.ConsoleLog()
+	}
 	if err := c.Client.Signal(ctx, c.Deployment, "installer.done", done); err != nil {
 		return p, fail("report", err, "the install finished but the server did not take installer.done")
 	}
