@@ -5,40 +5,20 @@ package disk
 
 import (
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
+	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/installer/plan"
 )
 
-// Match says whether d satisfies sel, and if not, why.
+// Match says whether d satisfies sel, and if not, why: the plan's simple
+// selector is a layout selector without WWN and by-path.
 func Match(sel plan.DiskSelector, d plan.Disk) (bool, string) {
-	switch {
-	case sel.MinBytes > 0 && d.SizeBytes < sel.MinBytes:
-		return false, fmt.Sprintf("%d bytes < min_bytes %d", d.SizeBytes, sel.MinBytes)
-	case sel.MaxBytes > 0 && d.SizeBytes > sel.MaxBytes:
-		return false, fmt.Sprintf("%d bytes > max_bytes %d", d.SizeBytes, sel.MaxBytes)
-	case !glob(sel.Model, d.Model):
-		return false, fmt.Sprintf("model %q does not match %q", d.Model, sel.Model)
-	case !glob(sel.Serial, d.Serial):
-		return false, fmt.Sprintf("serial %q does not match %q", d.Serial, sel.Serial)
-	case sel.Transport != "" && !strings.EqualFold(sel.Transport, d.Transport):
-		return false, fmt.Sprintf("transport %q is not %q", d.Transport, sel.Transport)
-	case sel.Transport == "" && d.Removable:
-		return false, "removable (name transport usb to allow it)"
-	case sel.Rotational != nil && *sel.Rotational != d.Rotational:
-		return false, fmt.Sprintf("rotational is %t", d.Rotational)
-	}
-	return true, ""
-}
-
-func glob(pattern, s string) bool {
-	if pattern == "" {
-		return true
-	}
-	ok, err := path.Match(pattern, s)
-	return err == nil && ok
+	return layout.Selector{
+		MinSize: layout.Size(sel.MinBytes), MaxSize: layout.Size(sel.MaxBytes),
+		Model: sel.Model, Serial: sel.Serial, Transport: layout.Transport(sel.Transport), Rotational: sel.Rotational,
+	}.Match(d)
 }
 
 // Select returns the disk sel picks: the smallest disk that matches, ties

@@ -31,7 +31,7 @@ func TestSelect(t *testing.T) {
 		{name: "not rotational", sel: plan.DiskSelector{Rotational: &no, MinBytes: 1 << 30}, want: "nvme0n1"},
 		{name: "usb only when asked", sel: plan.DiskSelector{Transport: "usb"}, want: "sdb"},
 		{name: "nothing matches", sel: plan.DiskSelector{Model: "INTEL*"}, wantErr: `no disk matches the layout's selector {model=INTEL*} (sda: model "WDC WD40EFRX" does not match "INTEL*"`},
-		{name: "too small", sel: plan.DiskSelector{MinBytes: 8 << 40}, wantErr: "sdb: 17179869184 bytes < min_bytes"},
+		{name: "too small", sel: plan.DiskSelector{MinBytes: 8 << 40}, wantErr: "sdb: size 16GiB < min_size 8TiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
