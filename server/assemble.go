@@ -74,14 +74,14 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	if err != nil {
 		return nil, err
 	}
-	reg := engine.NewRegistry()
-	steps.Register(reg, steps.Deps{Hosts: n.store, Catalog: n.store, Signals: n.store, Events: n.store,
-		Tokens: &installerTokens{store: n.store, deriver: deriver}, BMC: &bmcConnector{creds: n.store, box: box, log: log.With("component", "bmc")}})
-	n.engine, err = engine.New(n.store, reg, engine.Config{LeaseTTL: cfg.LeaseTTL, PollInterval: cfg.PollInterval, GlobalCap: cfg.GlobalCap, Workers: cfg.Workers}, log.With("component", "engine"))
+	images, chunks, pub, err := openImages(cfg.DataDir, log.With("component", "chunks"))
 	if err != nil {
 		return nil, err
 	}
-	images, chunks, pub, err := openImages(cfg.DataDir, log.With("component", "chunks"))
+	reg := engine.NewRegistry()
+	steps.Register(reg, steps.Deps{Hosts: n.store, Catalog: n.store, Signals: n.store, Events: n.store, Images: images,
+		Tokens: &installerTokens{store: n.store, deriver: deriver}, BMC: &bmcConnector{creds: n.store, box: box, log: log.With("component", "bmc")}})
+	n.engine, err = engine.New(n.store, reg, engine.Config{LeaseTTL: cfg.LeaseTTL, PollInterval: cfg.PollInterval, GlobalCap: cfg.GlobalCap, Workers: cfg.Workers}, log.With("component", "engine"))
 	if err != nil {
 		return nil, err
 	}

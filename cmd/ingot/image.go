@@ -25,7 +25,7 @@ func newImageCommand(app *App) *cobra.Command {
 	cmd.AddCommand(newImageImportCommand(app), newImageExportCommand(app),
 		newImageWriteCommand(app), newImageServeCommand(app))
 	cmd.AddCommand(imageCatalogCommands(app)...)
-	cmd.AddCommand(newBuildCommand(app))
+	cmd.AddCommand(newBuildCommand(app), newImageGCCommand(app))
 	return cmd
 }
 

@@ -87,44 +87,5 @@ func (l *Local) live(ctx context.Context) (map[manifest.Hash]int, error) {
 // GC deletes chunks no owner references whose files are older than grace,
 // and stale temp files.
 func (l *Local) GC(ctx context.Context, grace time.Duration) (GCResult, error) {
-	var res GCResult
-	live, err := l.live(ctx)
-	if err != nil {
-		return res, err
-	}
-	cutoff := time.Now().Add(-grace)
-	err = filepath.WalkDir(l.root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(l.root, path)
-		if strings.HasPrefix(rel, "refs"+string(filepath.Separator)) {
-			return nil
-		}
-		h, perr := manifest.ParseHash(d.Name())
-		if perr != nil && !strings.HasPrefix(rel, "tmp"+string(filepath.Separator)) {
-			return nil // not ours
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if (perr == nil && live[h] > 0) || fi.ModTime().After(cutoff) {
-			res.Kept++
-			return nil
-		}
-		if err := os.Remove(path); err != nil {
-			return err
-		}
-		res.Deleted++
-		res.FreedBytes += fi.Size()
-		return nil
-	})
-	if err != nil {
-		return res, fmt.Errorf("collecting garbage: %w", err)
-	}
-	return res, nil
+	return l.Collect(ctx, GCOptions{Grace: grace})
 }

@@ -70,6 +70,7 @@ func (a *API) registerImages() {
 			}
 			return nil, a.problem(ctx, a.Images.Release(ctx, in.ID))
 		})
+	a.registerImageGC()
 }
 
 func (a *API) registerImageSets() {
@@ -143,6 +144,14 @@ func (a *API) checkImageSet(ctx context.Context, s api.ImageSet) error {
 			details = append(details, &huma.ErrorDetail{Location: loc + ".image", Message: "no image " + v.Image + " in the catalog; import it first", Value: v.Image})
 		case img.Arch != v.Arch || !img.Firmware.Fits(v.Firmware):
 			details = append(details, &huma.ErrorDetail{Location: loc + ".image", Message: fmt.Sprintf("image %s is %s/%s, not %s/%s", v.Image, img.Arch, img.Firmware, v.Arch, v.Firmware)})
+		default:
+			d, err := a.checkVariantImage(ctx, loc+".image", v.Image)
+			if err != nil {
+				return a.problem(ctx, err)
+			}
+			if d != nil {
+				details = append(details, d)
+			}
 		}
 	}
 	if len(details) > 0 {

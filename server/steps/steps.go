@@ -78,6 +78,8 @@ type Deps struct {
 	Events  Events
 	BMC     BMCs
 	Now     func() time.Time
+	// Images, when set, re-checks the chosen image in the validate step.
+	Images ImageChecker
 }
 
 // Register adds every built-in step kind to reg. It panics when a

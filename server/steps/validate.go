@@ -63,7 +63,7 @@ func (v *Validate) Do(ctx context.Context) error {
 	}
 	for _, vr := range set.Variants {
 		if vr.Key() == v.p.Variant && vr.Image == v.p.Image {
-			return nil
+			return v.checkImage(ctx)
 		}
 	}
 	return &api.StepError{
@@ -75,3 +75,20 @@ func (v *Validate) Do(ctx context.Context) error {
 
 // Undo implements engine.Step; validating changes nothing.
 func (v *Validate) Undo(context.Context) error { return nil }
+
+// ImageChecker verifies a stored image is whole: signature and chunks.
+type ImageChecker interface {
+	CheckImage(ctx context.Context, id string) error
+}
+
+// checkImage re-checks the chosen image when Deps.Images is set.
+func (v *Validate) checkImage(ctx context.Context) error {
+	if v.deps.Images == nil {
+		return nil
+	}
+	if err := v.deps.Images.CheckImage(ctx, v.p.Image); err != nil {
+		return &api.StepError{Code: CodeValidate, Message: fmt.Sprintf("image set %s variant %s: %v", v.p.ImageSet, v.p.Variant, err),
+			Hint: "re-import the image, or point the image set at a whole image, then deploy again"}
+	}
+	return nil
+}
