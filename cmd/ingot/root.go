@@ -48,6 +48,7 @@ var commands = []func(*App) *cobra.Command{
 	newAuditCommand,
 	newBMCCommand,
 	newLabCommand,
+	newMediaCommand,
 }
 
 func envOr(key, def string) string {
