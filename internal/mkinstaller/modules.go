@@ -19,8 +19,10 @@ var wantModules = []string{
 	"e1000", "e1000e", "igb", "ixgbe", "i40e", "tg3", "r8169",
 	"dm_mod", "dm_crypt", "md_mod", "raid1",
 	"efivarfs", "isofs", "vfat", "nls_cp437", "nls_iso8859_1", "nls_utf8",
-	"squashfs", "loop", "ext4", "xfs",
-	"crc32c_generic", "crc32c_intel", "ecb", "cbc", "xts", "aesni_intel",
+	// crc32c before ext4/xfs: libcrc32c asks the crypto API for it at load
+	// time, a soft dependency modules.dep does not record.
+	"squashfs", "loop", "crc32c_generic", "crc32c_intel", "ext4", "xfs",
+	"ecb", "cbc", "xts", "aesni_intel",
 	"sha256_ssse3", "tpm_tis", "tpm_crb",
 }
 
