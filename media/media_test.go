@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"flag"
+	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,12 +87,12 @@ func needTools(t *testing.T) {
 			if os.Getenv("CI") == "true" {
 				t.Fatalf("%s is not installed", tool)
 			}
-			t.Skipf("skipped: %s is not installed (apt-get install xorriso grub-pc-bin grub-efi-amd64-bin mtools)", tool)
+			testenv.Skip(t, "skipped: %s is not installed (apt-get install xorriso grub-pc-bin grub-efi-amd64-bin mtools)", tool)
 		}
 	}
 	for _, d := range []string{"/usr/lib/grub/i386-pc", "/usr/lib/grub/x86_64-efi"} {
 		if _, err := os.Stat(d); err != nil {
-			t.Skipf("skipped: %s missing (grub-pc-bin, grub-efi-amd64-bin)", d)
+			testenv.Skip(t, "skipped: %s missing (grub-pc-bin, grub-efi-amd64-bin)", d)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,7 +20,7 @@ func installerDir(t *testing.T) string {
 			if os.Getenv("CI") == "true" {
 				t.Fatalf("%s missing: run make installer", f)
 			}
-			t.Skipf("skipped: %s missing: run `make installer` first", f)
+			testenv.Skip(t, "skipped: %s missing: run `make installer` first", f)
 		}
 	}
 	return dir

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,11 +128,11 @@ func TestWriteFileTarget(t *testing.T) {
 // mounted, then unmounted.
 func TestWriteRefusesMountedLoop(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("root tier: needs root for loop devices and mount")
+		testenv.Skip(t, "root tier: needs root for loop devices and mount")
 	}
 	for _, tool := range []string{"losetup", "mkfs.ext4", "mount"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("root tier: %s is not installed", tool)
+			testenv.Skip(t, "root tier: %s is not installed", tool)
 		}
 	}
 	dir := t.TempDir()
@@ -141,7 +142,7 @@ func TestWriteRefusesMountedLoop(t *testing.T) {
 	}
 	out, err := exec.Command("losetup", "--find", "--show", backing).Output()
 	if err != nil {
-		t.Skipf("root tier: no loop device: %v", err)
+		testenv.Skip(t, "root tier: no loop device: %v", err)
 	}
 	loop := strings.TrimSpace(string(out))
 	defer exec.Command("losetup", "-d", loop).Run()

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"ingot.dev/ingot/internal/testenv"
 	"net/http"
 	"os"
 	"os/exec"
@@ -55,7 +56,7 @@ func makeDiskImage(t *testing.T) string {
 	t.Helper()
 	for _, tool := range []string{"sgdisk", "mke2fs", "mkfs.vfat"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (Debian packages gdisk, e2fsprogs, dosfstools): cannot build the test image", tool)
+			testenv.Skip(t, "%s is not installed (Debian packages gdisk, e2fsprogs, dosfstools): cannot build the test image", tool)
 		}
 	}
 	dir := t.TempDir()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"ingot.dev/ingot/internal/testenv"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -27,7 +28,7 @@ func TestVM(t *testing.T) {
 	}
 	qemu, err := exec.LookPath("qemu-system-x86_64")
 	if err != nil {
-		t.Skip("qemu-system-x86_64 is not installed (Debian package qemu-system-x86): cannot boot the installer")
+		testenv.Skip(t, "qemu-system-x86_64 is not installed (Debian package qemu-system-x86): cannot boot the installer")
 	}
 	start := time.Now()
 	out := filepath.Join("..", "..", "build", "installer")

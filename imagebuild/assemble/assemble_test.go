@@ -3,6 +3,7 @@ package assemble
 import (
 	"bytes"
 	"context"
+	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,7 @@ func need(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is missing", tool)
+			testenv.Skip(t, "%s is missing", tool)
 		}
 	}
 }

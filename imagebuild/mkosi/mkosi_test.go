@@ -1,6 +1,7 @@
 package mkosi_test
 
 import (
+	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"testing"
@@ -15,7 +16,7 @@ import (
 func TestConformance(t *testing.T) {
 	testimage.Require(t)
 	if _, err := exec.LookPath("mkosi"); err != nil {
-		t.Skip("mkosi is missing")
+		testenv.Skip(t, "mkosi is missing")
 	}
 	mirror, err := debootstrap.MirrorFor(os.DirFS("/"), "bookworm")
 	if err != nil {

@@ -1,6 +1,7 @@
 package bootentry
 
 import (
+	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +14,7 @@ import (
 func TestOption(t *testing.T) {
 	sgdisk, err := exec.LookPath("sgdisk")
 	if err != nil {
-		t.Skip("sgdisk (Debian package gdisk) is not installed: cannot build the test's partition table")
+		testenv.Skip(t, "sgdisk (Debian package gdisk) is not installed: cannot build the test's partition table")
 	}
 	path := filepath.Join(t.TempDir(), "disk.img")
 	os.WriteFile(path, nil, 0o644)

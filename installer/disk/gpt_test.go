@@ -2,6 +2,7 @@ package disk
 
 import (
 	"errors"
+	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,7 @@ import (
 func TestGrowGPT(t *testing.T) {
 	sgdisk, err := exec.LookPath("sgdisk")
 	if err != nil {
-		t.Skip("sgdisk (Debian package gdisk) is not installed: cannot build the test's partition table")
+		testenv.Skip(t, "sgdisk (Debian package gdisk) is not installed: cannot build the test's partition table")
 	}
 	path := filepath.Join(t.TempDir(), "disk.img")
 	if err := os.WriteFile(path, nil, 0o644); err != nil {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +20,7 @@ import (
 func loopDisk(t *testing.T, size int64) plan.Disk {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("loop devices need root")
+		testenv.Skip(t, "loop devices need root")
 	}
 	clevistest.Need(t, "losetup", "sgdisk", "cryptsetup", "wipefs", "partx", "mkfs.ext4", "mkfs.vfat", "clevis-luks-pass")
 	file := filepath.Join(t.TempDir(), "disk.img")
@@ -31,7 +32,7 @@ func loopDisk(t *testing.T, size int64) plan.Disk {
 	}
 	out, err := exec.Command("losetup", "--find", "--show", "--partscan", file).Output()
 	if err != nil {
-		t.Skipf("losetup: %v (no loop devices here)", err)
+		testenv.Skip(t, "losetup: %v (no loop devices here)", err)
 	}
 	dev := strings.TrimSpace(string(out))
 	t.Cleanup(func() { _ = exec.Command("losetup", "--detach", dev).Run() })

@@ -3,6 +3,7 @@ package stream
 import (
 	"bytes"
 	"context"
+	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,10 +16,10 @@ import (
 func loopDevice(t *testing.T, size int) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("root tier: needs root for loop devices (run as root; CI does)")
+		testenv.Skip(t, "root tier: needs root for loop devices (run as root; CI does)")
 	}
 	if _, err := os.Stat("/dev/loop-control"); err != nil {
-		t.Skip("root tier: this kernel has no loop devices (/dev/loop-control missing)")
+		testenv.Skip(t, "root tier: this kernel has no loop devices (/dev/loop-control missing)")
 	}
 	backing := filepath.Join(t.TempDir(), "backing.img")
 	if err := os.WriteFile(backing, bytes.Repeat([]byte{0xAA}, size), 0o600); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"ingot.dev/ingot/internal/testenv"
 	"os/exec"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ kernel/fs/jbd2/jbd2.ko:
 func TestCPIO(t *testing.T) {
 	cpio, err := exec.LookPath("cpio")
 	if err != nil {
-		t.Skip("cpio (Debian package cpio) is not installed: cannot check the archive")
+		testenv.Skip(t, "cpio (Debian package cpio) is not installed: cannot check the archive")
 	}
 	a := archive{}
 	a.add(entry{Name: "bin/busybox", Mode: modeFile | 0o755, Data: []byte("abc")})

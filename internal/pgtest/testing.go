@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"errors"
+	"ingot.dev/ingot/internal/testenv"
 	"sync"
 	"testing"
 )
@@ -24,7 +25,7 @@ func Start(t testing.TB) string {
 		shared.srv, shared.err = StartServer(context.Background(), "")
 	})
 	if errors.Is(shared.err, ErrUnavailable) {
-		t.Skipf("skipping: %v", shared.err)
+		testenv.Skip(t, "skipping: %v", shared.err)
 	}
 	if shared.err != nil {
 		t.Fatalf("starting postgresql: %v", shared.err)

@@ -3,6 +3,7 @@ package ra
 import (
 	"context"
 	"fmt"
+	"ingot.dev/ingot/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
@@ -43,10 +44,10 @@ func TestRAInNamespace(t *testing.T) {
 		return
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("needs root for a network namespace")
+		testenv.Skip(t, "needs root for a network namespace")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs iproute2")
+		testenv.Skip(t, "needs iproute2")
 	}
 	ns := fmt.Sprintf("ingot-ra-%d", os.Getpid())
 	run := func(args ...string) {

@@ -3,6 +3,7 @@ package vmtest
 import (
 	"context"
 	"fmt"
+	"ingot.dev/ingot/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
@@ -97,7 +98,7 @@ func installerDir(t *testing.T) string {
 			if os.Getenv("CI") == "true" {
 				t.Fatalf("%s missing: run make installer", f)
 			}
-			t.Skipf("%s missing: run `make installer` first", f)
+			testenv.Skip(t, "%s missing: run `make installer` first", f)
 		}
 	}
 	return dir

@@ -187,7 +187,7 @@ func cpuTicks() int64 {
 // control plane restarts halfway.
 func TestRolloutSimulation(t *testing.T) {
 	if testing.Short() {
-		t.Skip("simulation")
+		t.Skip("-short: the 170-host rollout simulation is skipped")
 	}
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "ingot.db")

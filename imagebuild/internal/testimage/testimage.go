@@ -11,6 +11,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,14 +47,14 @@ func Require(t testing.TB) {
 		t.Skip("builds a Debian image: not in -short mode")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("debootstrap needs root")
+		testenv.Skip(t, "debootstrap needs root")
 	}
 	for _, tool := range []string{"debootstrap", "mkfs.ext4", "debugfs", "mkfs.vfat", "mcopy", "grub-mkimage"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("CI") == "true" {
 				t.Fatalf("%s is missing", tool)
 			}
-			t.Skipf("%s is missing", tool)
+			testenv.Skip(t, "%s is missing", tool)
 		}
 	}
 }

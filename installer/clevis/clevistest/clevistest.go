@@ -6,6 +6,7 @@ package clevistest
 import (
 	"encoding/json"
 	"fmt"
+	"ingot.dev/ingot/internal/testenv"
 	"net"
 	"os"
 	"os/exec"
@@ -25,7 +26,7 @@ func Need(t testing.TB, tools ...string) {
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			if _, err := os.Stat(tool); err != nil {
-				t.Skipf("%s is not installed (apt-get install clevis clevis-luks clevis-tpm2 tang swtpm swtpm-tools jose socat cryptsetup-bin tpm2-tools)", tool)
+				testenv.Skip(t, "%s is not installed (apt-get install clevis clevis-luks clevis-tpm2 tang swtpm swtpm-tools jose socat cryptsetup-bin tpm2-tools)", tool)
 			}
 		}
 	}
