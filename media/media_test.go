@@ -3,7 +3,6 @@ package media
 import (
 	"context"
 	"flag"
-	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

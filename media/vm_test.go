@@ -2,7 +2,6 @@ package media
 
 import (
 	"context"
-	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"ingot.dev/ingot/internal/lab"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // installerDir is the real installer from `make installer`.

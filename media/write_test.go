@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // fakeSys lays out a sysfs with sda (8:0, partitions sda1 8:1 and sda2

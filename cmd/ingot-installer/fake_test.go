@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"ingot.dev/ingot/internal/testenv"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	"ingot.dev/ingot/image/chunker"
 	"ingot.dev/ingot/image/manifest"
 	"ingot.dev/ingot/installer/plan"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // testImage is a signed image held in memory: its chunks and manifest.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"ingot.dev/ingot/internal/testenv"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"ingot.dev/ingot/installer/plan"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // TestVM boots the real installer kernel and initramfs (make installer) in

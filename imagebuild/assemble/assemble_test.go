@@ -3,13 +3,14 @@ package assemble
 import (
 	"bytes"
 	"context"
-	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 func need(t *testing.T, tools ...string) {

@@ -1,7 +1,6 @@
 package mkosi_test
 
 import (
-	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"ingot.dev/ingot/imagebuild/imagebuildtest"
 	"ingot.dev/ingot/imagebuild/internal/testimage"
 	"ingot.dev/ingot/imagebuild/mkosi"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 func TestConformance(t *testing.T) {

@@ -1,7 +1,6 @@
 package bootentry
 
 import (
-	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +8,8 @@ import (
 	"testing"
 
 	efi "github.com/canonical/go-efilib"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 func TestOption(t *testing.T) {

@@ -2,12 +2,13 @@ package disk
 
 import (
 	"errors"
-	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // TestGrowGPT partitions a 64 MiB image with sgdisk (an ESP and a Linux

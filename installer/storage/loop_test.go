@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"ingot.dev/ingot/installer/clevis/clevistest"
 	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/installer/plan"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // loopDisk attaches a sparse file of size bytes as a loop device with

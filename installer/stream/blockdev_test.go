@@ -3,12 +3,13 @@ package stream
 import (
 	"bytes"
 	"context"
-	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // loopDevice attaches a file of size bytes full of 0xAA to a loop device.

@@ -2,12 +2,13 @@ package main
 
 import (
 	"bytes"
-	"ingot.dev/ingot/internal/testenv"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 func TestResolve(t *testing.T) {

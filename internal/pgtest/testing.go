@@ -3,9 +3,10 @@ package pgtest
 import (
 	"context"
 	"errors"
-	"ingot.dev/ingot/internal/testenv"
 	"sync"
 	"testing"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // shared is the test binary's one server, started by the first Start.

@@ -15,6 +15,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/iana"
 
+	"ingot.dev/ingot/internal/testenv"
 	"ingot.dev/ingot/netboot/boot"
 )
 
@@ -72,20 +73,7 @@ func start(t *testing.T, cfg Config, r boot.Resolver, leases Leases) (*Server, <
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Serve did not return after cancel")
-		}
-	})
+	testenv.Serve(t, s.Serve)
 	return s, events
 }
 

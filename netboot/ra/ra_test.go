@@ -1,9 +1,7 @@
 package ra
 
 import (
-	"context"
 	"fmt"
-	"ingot.dev/ingot/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +13,8 @@ import (
 
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv6"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 func TestMessage(t *testing.T) {
@@ -102,9 +102,7 @@ func child(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx) }()
+	stop := testenv.Serve(t, s.Serve)
 
 	expectRA(t, pc, ra1, "the first unsolicited RA")
 	// Solicit: the sender answers at once although its interval is an hour.
@@ -115,15 +113,7 @@ func child(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectRA(t, pc, ra1, "the answer to a solicitation")
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("Serve did not stop")
-	}
+	stop()
 }
 
 func expectRA(t *testing.T, pc *ipv6.PacketConn, ifi *net.Interface, what string) {

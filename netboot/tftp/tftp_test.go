@@ -2,7 +2,6 @@ package tftp
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 func start(t *testing.T, root fs.FS) (*Server, <-chan Transfer) {
@@ -23,20 +24,7 @@ func start(t *testing.T, root fs.FS) (*Server, <-chan Transfer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Serve did not stop when its context ended")
-		}
-	})
+	testenv.Serve(t, s.Serve)
 	return s, stats
 }
 

@@ -3,7 +3,6 @@ package vmtest
 import (
 	"context"
 	"fmt"
-	"ingot.dev/ingot/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"ingot.dev/ingot/internal/lab"
+	"ingot.dev/ingot/internal/testenv"
 	"ingot.dev/ingot/netboot"
 	"ingot.dev/ingot/netboot/boot"
 	"ingot.dev/ingot/netboot/dhcp"

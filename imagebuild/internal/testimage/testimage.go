@@ -11,7 +11,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
-	"ingot.dev/ingot/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"ingot.dev/ingot/image/manifest"
 	"ingot.dev/ingot/imagebuild"
 	"ingot.dev/ingot/imagebuild/debootstrap"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // Epoch is the SOURCE_DATE_EPOCH of every test build.

@@ -6,7 +6,6 @@ package clevistest
 import (
 	"encoding/json"
 	"fmt"
-	"ingot.dev/ingot/internal/testenv"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-tpm/tpm2/transport"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // Need skips t unless every tool is installed.
