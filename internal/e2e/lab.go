@@ -165,9 +165,9 @@ func (l *Lab) netbootFile(installerDir string) (string, error) {
 	return f, os.WriteFile(f, []byte(cfg), 0o644)
 }
 
-// VM starts a VM with an empty disk of size bytes. BIOS boots the network
-// first (Ingot answers sanboot once installed); UEFI boots the disk first
-// with the network as the fallback (a blank disk falls through to PXE).
+// VM starts a VM with an empty disk of size bytes, booting the network
+// first: once installed, Ingot answers sanboot (BIOS) or "exit 1" (UEFI,
+// the firmware goes on to the disk).
 func (l *Lab) VM(ctx context.Context, name string, fw lab.Firmware, mac net.HardwareAddr, size int64) (*lab.VM, error) {
 	dir := filepath.Join(l.Work, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -182,13 +182,9 @@ func (l *Lab) VM(ctx context.Context, name string, fw lab.Firmware, mac net.Hard
 	if err := os.Truncate(disk, size); err != nil {
 		return nil, err
 	}
-	diskIdx, nicIdx := 2, 1
-	if fw == lab.UEFI {
-		diskIdx, nicIdx = 1, 2
-	}
 	return l.Net.StartVM(ctx, lab.VMConfig{Name: name, Dir: dir, Firmware: fw, MemoryMiB: 1024,
-		Disks: []lab.Disk{{Path: disk, Serial: strings.ToUpper(name), BootIndex: diskIdx}},
-		NICs:  []lab.NIC{{MAC: mac, BootIndex: nicIdx}}})
+		Disks: []lab.Disk{{Path: disk, Serial: strings.ToUpper(name), BootIndex: 2}},
+		NICs:  []lab.NIC{{MAC: mac, BootIndex: 1}}})
 }
 
 // Close stops the server and removes the lab network.

@@ -65,9 +65,27 @@ func firmwareArgs(c VMConfig) ([]string, error) {
 			return nil, err
 		}
 	}
-	return []string{"-machine", "q35",
+	a := []string{"-machine", "q35",
 		"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMFCode,
-		"-drive", "if=pflash,format=raw,unit=1,file=" + qemuEscape(vars)}, nil
+		"-drive", "if=pflash,format=raw,unit=1,file=" + qemuEscape(vars)}
+	if ipxeROMs(c.NICs) {
+		// iPXE's ROM does the network boot; OVMF's own PXE stack would
+		// add PXEv4/PXEv6 entries after it that wait for DHCP timeouts
+		// before the disk is tried (after iPXE's "exit 1" for local boot).
+		a = append(a, "-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n",
+			"-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n")
+	}
+	return a, nil
+}
+
+// ipxeROMs reports whether the VM has NICs and all boot through iPXE's ROM.
+func ipxeROMs(nics []NIC) bool {
+	for _, n := range nics {
+		if n.ROM == "none" {
+			return false
+		}
+	}
+	return len(nics) > 0
 }
 
 func diskArgs(disks []Disk) []string {

@@ -66,7 +66,7 @@ func TestHandler(t *testing.T) {
 		{"installer on the target's base URL", "/boot/ipxe?mac=52:54:00:00:00:05", "", 200,
 			[]string{"kernel http://ingot.example:8080/x/boot/installer/vmlinuz", "ingot.server=http://ingot.example:8080/x "}, nil},
 		{"local BIOS", "/boot/ipxe?mac=52:54:00:00:00:02&platform=pcbios", "", 200, []string{"sanboot --no-describe --drive 0x80"}, []string{"exit"}},
-		{"local UEFI", "/boot/ipxe?mac=52:54:00:00:00:02&platform=efi", "", 200, []string{"\nexit\n"}, []string{"sanboot"}},
+		{"local UEFI", "/boot/ipxe?mac=52:54:00:00:00:02&platform=efi", "", 200, []string{"\nexit 1\n"}, []string{"sanboot"}},
 		{"hold re-chains itself", "/boot/ipxe?mac=52:54:00:00:00:03&platform=efi&arch=x86_64", "", 200,
 			[]string{"chain --replace --autofree http://10.9.0.1:7480/boot/ipxe?arch=x86_64&mac=52%3A54%3A00%3A00%3A00%3A03&platform=efi || goto hold", "sleep 30"}, nil},
 		{"odd platform is not echoed", "/boot/ipxe?mac=52:54:00:00:00:03&platform=x;y&arch=$(x)", "", 200, []string{"/boot/ipxe?mac=52%3A54%3A00%3A00%3A00%3A03 ||"}, []string{"x;y", "$("}},

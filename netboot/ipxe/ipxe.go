@@ -102,7 +102,9 @@ func (s Script) local() []string {
 	if s.Firmware == api.FirmwareBIOS {
 		return []string{echo, "sanboot --no-describe --drive 0x80"}
 	}
-	return []string{echo, "exit"}
+	// A non-zero status makes UEFI's boot manager go on to the next entry in
+	// BootOrder (the disk); "exit" with success would open its menu instead.
+	return []string{echo, "exit 1"}
 }
 
 func (s Script) hold() []string {

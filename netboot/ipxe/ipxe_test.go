@@ -42,7 +42,7 @@ initrd https://ingot.example/x/boot/installer/initramfs.cpio.gz
 boot
 `},
 		{"local bios", Script{Decision: api.BootLocal, Firmware: api.FirmwareBIOS, Base: base}, "#!ipxe\necho Ingot: booting from local disk\nsanboot --no-describe --drive 0x80\n"},
-		{"local uefi", Script{Decision: api.BootLocal, Firmware: api.FirmwareUEFI, Base: base, Host: "db1"}, "#!ipxe\necho Ingot: booting from local disk for db1\nexit\n"},
+		{"local uefi", Script{Decision: api.BootLocal, Firmware: api.FirmwareUEFI, Base: base, Host: "db1"}, "#!ipxe\necho Ingot: booting from local disk for db1\nexit 1\n"},
 		{"hold", Script{Decision: api.BootHold, Base: base, HoldInterval: 5 * time.Second,
 			Self: ScriptURL(base, net.HardwareAddr{0x52, 0x54, 0, 0x12, 0x34, 0x56}, "efi", "x86_64")}, `#!ipxe
 :hold
