@@ -51,6 +51,8 @@ type Config struct {
 	Files dhcp.Files
 	// LeaseTime is the full-mode lease duration. Default 1h.
 	LeaseTime time.Duration
+	// HoldInterval is how often a machine on hold asks again. Default 30s.
+	HoldInterval time.Duration
 	// RateLimit is applied per interface; see dhcp.RateLimit for defaults.
 	RateLimit dhcp.RateLimit
 	// Metrics hooks; each may be nil and must not block.
@@ -131,7 +133,7 @@ func (c Config) dhcpConfig(ifc Interface) dhcp.Config {
 // Handler returns the HTTP boot handler for c, to mount at /boot/.
 func Handler(c Config, r boot.Resolver, log *slog.Logger) (http.Handler, error) {
 	return httpboot.New(httpboot.Config{Base: c.HTTPBase, Installer: os.DirFS(c.InstallerDir), IPXE: os.DirFS(c.ipxeDir()),
-		Fetched: c.Metrics.HTTP}, r, log)
+		Fetched: c.Metrics.HTTP, HoldInterval: c.HoldInterval}, r, log)
 }
 
 // Serve runs every configured service until ctx ends. It opens all sockets

@@ -41,9 +41,10 @@ func (r *bootResolver) Resolve(ctx context.Context, mac net.HardwareAddr) (boot.
 	}
 	d, err := r.store.ActiveDeployment(ctx, h.Name)
 	if err != nil {
-		// The decision outlived its deployment (a crash between steps):
-		// booting the disk is the safe answer.
-		t.Decision = api.BootLocal
+		// No deployment (yet, or any more: a failed install leaves its
+		// host on the installer, its disk in an unknown state): hold the
+		// machine in iPXE until one starts, rather than boot that disk.
+		t.Decision = api.BootHold
 		return t, nil
 	}
 	t.Deployment, t.Token = d.ID, r.deriver.InstallerSecret(d.ID)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -22,6 +23,7 @@ type NetbootFile struct {
 	RA           bool            `json:"ra,omitempty"`            // IPv6 router advertisements (segments Ingot owns)
 	IPXEDir      string          `json:"ipxe_dir,omitempty"`      // default /usr/lib/ipxe
 	InstallerDir string          `json:"installer_dir,omitempty"` // default build/installer
+	HoldInterval string          `json:"hold_interval,omitempty"` // how often a held machine asks again; default 30s
 	Interfaces   []NetbootIfFile `json:"interfaces"`
 }
 
@@ -76,6 +78,13 @@ func (f NetbootFile) config(publicURL string) (netboot.Config, error) {
 	c := netboot.Config{HTTPBase: u, TFTP: f.TFTP, RA: f.RA, IPXEDir: f.IPXEDir, InstallerDir: f.InstallerDir}
 	if c.InstallerDir == "" {
 		c.InstallerDir = "build/installer"
+	}
+	if f.HoldInterval != "" {
+		d, err := time.ParseDuration(f.HoldInterval)
+		if err != nil || d < time.Second || d > time.Hour {
+			return netboot.Config{}, fmt.Errorf("netboot hold_interval %q: want a duration from 1s to 1h, like 30s", f.HoldInterval)
+		}
+		c.HoldInterval = d
 	}
 	for _, i := range f.Interfaces {
 		ifc := netboot.Interface{Name: i.Name, Address: i.Address, Mode: i.Mode}

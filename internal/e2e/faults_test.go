@@ -17,7 +17,8 @@ import (
 
 // TestInstallFaults: a VM whose link is cut mid-stream while the server
 // is killed and restarted still finishes; then a corrupted chunk makes the
-// next deployment fail naming the chunk, compensated, host as before.
+// next deployment fail naming the chunk, compensated, the host left on the
+// installer; a retry then deploys it.
 func TestInstallFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: builds a Debian image and boots VMs; not in -short mode")
@@ -46,12 +47,25 @@ func TestInstallFaults(t *testing.T) {
 	checkDeployed(t, c, l.Net, m)
 	t.Logf("link cut and server killed mid-stream: deployed anyway in %v", m.get("phoned"))
 
-	digest := corruptChunk(t, filepath.Join(l.Work, "data", "chunks"))
+	digest, restore := corruptChunk(t, filepath.Join(l.Work, "data", "chunks"))
 	bad := &machine{name: "e2e-corrupt", fw: lab.BIOS, mac: net.HardwareAddr{0x52, 0x54, 0x00, 0xe2, 0xf0, 0x02}, mark: map[string]time.Duration{}}
 	deploy(t, c, []*machine{bad})
 	bad.vm, bad.on = startVM(t, ctx, l, bad.name, bad.fw, bad.mac, 3<<30), time.Now()
 	d := waitEnd(t, ctx, c, bad.dep)
 	checkCorrupt(t, c, d, digest)
+
+	// Retry: the chunk repaired, a new deployment of the same host. The VM
+	// rebooted after the failure into iPXE's hold loop, and now gets the
+	// installer without anyone touching it.
+	restore()
+	res, err := c.Deploy(ctx, api.DeployRequest{Hosts: []string{bad.name}, Timeout: "30m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.dep, bad.on, bad.mark = res.Deployments[0].ID, time.Now(), map[string]time.Duration{}
+	follow(t, ctx, c, bad)
+	checkDeployed(t, c, l.Net, bad)
+	t.Logf("retry after the failed deployment: deployed in %v", bad.get("phoned"))
 }
 
 func waitStreaming(t *testing.T, ctx context.Context, c *client.Client, id api.DeploymentID) {
@@ -78,8 +92,9 @@ func waitEnd(t *testing.T, ctx context.Context, c *client.Client, id api.Deploym
 }
 
 // corruptChunk replaces one stored chunk with a damaged copy (a new file:
-// the original is hard-linked from the image cache) and returns its digest.
-func corruptChunk(t *testing.T, dir string) string {
+// the original is hard-linked from the image cache) and returns its digest
+// and a function that puts the good chunk back.
+func corruptChunk(t *testing.T, dir string) (string, func()) {
 	var path string
 	_ = filepath.WalkDir(dir, func(p string, de os.DirEntry, err error) error {
 		if err == nil && !de.IsDir() && path == "" && len(de.Name()) == 64 {
@@ -91,14 +106,18 @@ func corruptChunk(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	good := slices.Clone(b)
 	b[len(b)/2] ^= 0xff
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
+	replace := func(content []byte) {
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Base(path)
+	replace(b)
+	return filepath.Base(path), func() { replace(good) }
 }
 
 // checkCorrupt: failed, naming the chunk; the done steps undone in
@@ -120,9 +139,11 @@ func checkCorrupt(t *testing.T, c *client.Client, d api.Deployment, digest strin
 	if want := []string{"wait-installer", "set-boot", "installer-token", "validate"}; !slices.Equal(undone, want) {
 		t.Errorf("undone %v, want %v", undone, want)
 	}
+	// The installer had started: the disk is in an unknown state, so the
+	// host stays on the installer (held in iPXE) for a retry.
 	h, err := c.Hosts().Get(context.Background(), d.Host)
-	if err != nil || h.State != api.HostRegistered || h.Boot != api.BootLocal {
-		t.Errorf("host after the failed deployment: state %s boot %s (%v), want registered, local", h.State, h.Boot, err)
+	if err != nil || h.State != api.HostFailed || h.Boot != api.BootInstaller {
+		t.Errorf("host after the failed deployment: state %s boot %s (%v), want failed, installer", h.State, h.Boot, err)
 	}
 	t.Logf("corrupt chunk: %s", d.Error.Error())
 }

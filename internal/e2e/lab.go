@@ -159,7 +159,7 @@ func (l *Lab) catalog(ctx context.Context) error {
 func (l *Lab) netbootFile(installerDir string) (string, error) {
 	b := l.Net.Subnet.Addr().As4()
 	ip := func(last byte) string { return netip.AddrFrom4([4]byte{b[0], b[1], b[2], last}).String() }
-	cfg := fmt.Sprintf("installer_dir: %s\nra: true\ninterfaces:\n  - name: %s\n    address: %s\n    mode: full\n    pools: [{subnet: %s, start: %s, end: %s}]\n",
+	cfg := fmt.Sprintf("installer_dir: %s\nra: true\nhold_interval: 3s\ninterfaces:\n  - name: %s\n    address: %s\n    mode: full\n    pools: [{subnet: %s, start: %s, end: %s}]\n",
 		installerDir, l.Net.HostIf, l.Net.Host, l.Net.Subnet, ip(100), ip(150))
 	f := filepath.Join(l.Work, "netboot.yaml")
 	return f, os.WriteFile(f, []byte(cfg), 0o644)

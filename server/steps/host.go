@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"ingot.dev/ingot/api"
@@ -80,13 +81,39 @@ func (s *SetBoot) Do(ctx context.Context) error {
 }
 
 // Undo implements engine.Step: it restores the previous boot decision and
-// state. A host deleted meanwhile has nothing to restore.
+// state, unless the installer got as far as reporting: then the disk may be
+// half-written, so the host stays on the installer (held in iPXE until a
+// retry) and is marked failed. A host deleted meanwhile has nothing to
+// restore.
 func (s *SetBoot) Undo(ctx context.Context) error {
-	err := setHost(ctx, s.deps.Hosts, s.d.Host, s.p.PreviousBoot, s.p.PreviousState)
+	boot, state := s.p.PreviousBoot, s.p.PreviousState
+	touched, err := s.installerReported(ctx)
+	if err != nil {
+		return err
+	}
+	if touched {
+		boot, state = api.BootInstaller, api.HostFailed
+	}
+	err = setHost(ctx, s.deps.Hosts, s.d.Host, boot, state)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	return err
+}
+
+// installerReported reports whether the deployment's installer sent any
+// signal: from then on it may have written to the disk.
+func (s *SetBoot) installerReported(ctx context.Context) (bool, error) {
+	sigs, err := s.deps.Signals.Signals(ctx, s.d.ID)
+	if err != nil {
+		return false, fmt.Errorf("reading signals of %s: %w", s.d.ID, err)
+	}
+	for _, sig := range sigs {
+		if strings.HasPrefix(sig.Name, "installer.") {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // setHost sets the host's boot decision and state, writing only on change.

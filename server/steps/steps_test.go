@@ -109,6 +109,7 @@ func TestHostSteps(t *testing.T) {
 		name   string
 		kind   string
 		params string
+		signal string // stored before the step runs
 		run    func(ctx context.Context, s engine.Step) error
 		want   hostState
 	}{
@@ -120,6 +121,14 @@ func TestHostSteps(t *testing.T) {
 				return errors.Join(s.Do(ctx), s.Undo(ctx), s.Undo(ctx))
 			},
 			want: hostState{Boot: api.BootDiscovery, State: api.HostDiscovered, Writes: 2}},
+		{name: "set-boot undo after the installer reported keeps it on the installer", kind: KindSetBoot,
+			params: `{"previous_boot":"local","previous_state":"registered"}`, signal: SignalInstallerProgress,
+			run:  func(ctx context.Context, s engine.Step) error { return errors.Join(s.Do(ctx), s.Undo(ctx)) },
+			want: hostState{Boot: api.BootInstaller, State: api.HostFailed, Writes: 2}},
+		{name: "set-boot undo after installer.failed keeps it on the installer", kind: KindSetBoot,
+			params: `{"previous_boot":"local","previous_state":"deployed"}`, signal: SignalInstallerFailed,
+			run:  func(ctx context.Context, s engine.Step) error { return errors.Join(s.Do(ctx), s.Undo(ctx)) },
+			want: hostState{Boot: api.BootInstaller, State: api.HostFailed, Writes: 2}},
 		{name: "token issued", kind: KindInstallerToken, params: `{"ttl":"90m"}`,
 			run:  func(ctx context.Context, s engine.Step) error { return s.Do(ctx) },
 			want: hostState{Boot: api.BootLocal, State: api.HostRegistered, Token: true}},
@@ -135,6 +144,9 @@ func TestHostSteps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake()
+			if tt.signal != "" {
+				f.signals = append(f.signals, api.Signal{Name: tt.signal})
+			}
 			if tt.kind == KindFinish {
 				f.tokens["dep_1"] = time.Hour
 				h := f.hosts["h1"]
