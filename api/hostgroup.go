@@ -36,6 +36,7 @@ type FirstBoot struct {
 	Packages []string `json:"packages,omitempty" maxItems:"256"`
 	RunCmd   []string `json:"run_cmd,omitempty" maxItems:"256"`
 	UserData string   `json:"user_data,omitempty" maxLength:"65536" doc:"cloud-init user-data merged into the NoCloud seed."`
+	Kexec    bool     `json:"kexec,omitempty" doc:"Start the installed system by kexec from the installer instead of a firmware reboot (saves the firmware's POST; falls back to a reboot)."`
 }
 
 // Template says which per-host fields a user may set and within which limits.

@@ -16,6 +16,7 @@ import (
 	"ingot.dev/ingot/installer/inventory"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/installer/report"
+	"ingot.dev/ingot/installer/sysinit"
 )
 
 // job is what one installer run does once the machine is up.
@@ -52,6 +53,9 @@ func (j job) do(ctx context.Context) (string, error) {
 	}
 	if j.bootEntry {
 		ic.BootEntry = setBootEntry
+	}
+	if j.target == "" { // a real machine, not a test's disk file
+		ic.Kexec = sysinit.LoadKexec
 	}
 	p, err := install.Run(ctx, ic)
 	if err != nil {

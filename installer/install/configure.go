@@ -85,6 +85,14 @@ func (c Config) writeConfig(ctx context.Context, p plan.Plan, part, fstype strin
 		unmount()
 		return fail("config", err, "the host config could not be written into the image")
 	}
+	if p.Reboot == "kexec" && c.Kexec != nil {
+		// Not fatal: Finish reboots through the firmware when nothing is loaded.
+		if err := c.Kexec(dir, c.cmdline); err != nil {
+			con.phase("kexec not possible, the machine reboots through its firmware instead: %v", err)
+		} else {
+			con.phase("installed kernel loaded for kexec")
+		}
+	}
 	if err := unmount(); err != nil {
 		return fail("config", err, "the root filesystem could not be unmounted cleanly")
 	}

@@ -43,6 +43,11 @@ type Config struct {
 	ProgressEvery time.Duration
 	// BootEntry sets the UEFI boot entry of the written disk; nil does nothing.
 	BootEntry func(ctx context.Context, dev *os.File, size int64, esp int, host string) error
+	// Kexec loads the kernel the mounted root tree boots, with cmdline, when
+	// the plan asks to kexec into the installed system; nil never does.
+	Kexec func(root, cmdline string) error
+
+	cmdline string // the image's kernel command line, from its manifest
 }
 
 // Error is an install failure with the phase it happened in and a hint for
@@ -103,6 +108,7 @@ func Run(ctx context.Context, c Config) (plan.Plan, error) {
 		return p, err
 	}
 	con.phase("image written: %d chunks fetched, %d zero, %s", res.ChunksFetched, res.ZeroChunks, mib(res.BytesWritten))
+	c.cmdline = m.Cmdline
 	if err := c.configure(ctx, p, target, con); err != nil {
 		return p, err
 	}

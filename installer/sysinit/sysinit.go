@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"ingot.dev/ingot/image/kernel"
 )
 
 // ModuleList is the file the initramfs builder writes: module paths in
@@ -124,6 +126,39 @@ func Shell() error {
 	cmd.Env = append(os.Environ(), "PS1=ingot# ")
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true, Setctty: true}
 	return cmd.Run()
+}
+
+// LoadKexec loads the newest kernel and initrd of the root tree at root for
+// Finish("kexec"), with cmdline plus the installer's own console= arguments
+// when cmdline names no console.
+func LoadKexec(root, cmdline string) error {
+	k, err := kernel.Find(root)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(cmdline, "console=") {
+		if own, err := os.ReadFile("/proc/cmdline"); err == nil {
+			for _, f := range strings.Fields(string(own)) {
+				if strings.HasPrefix(f, "console=") {
+					cmdline += " " + f
+				}
+			}
+		}
+	}
+	kf, err := os.Open(k.Image)
+	if err != nil {
+		return err
+	}
+	defer kf.Close()
+	rf, err := os.Open(k.Initrd)
+	if err != nil {
+		return err
+	}
+	defer rf.Close()
+	if err := unix.KexecFileLoad(int(kf.Fd()), int(rf.Fd()), strings.TrimSpace(cmdline), 0); err != nil {
+		return fmt.Errorf("kexec_file_load of %s: %w", k.Image, err)
+	}
+	return nil
 }
 
 // Finish ends the machine's run: "reboot", "poweroff" or "kexec" (a kexec

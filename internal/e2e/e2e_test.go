@@ -24,7 +24,8 @@ import (
 const sshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIl8T1Bo1fmnuE4nPGGW9yHhpFM2dtvyODAbhQtlnvsm e2e@ingot"
 
 type machine struct {
-	name string
+	name  string
+	group string // default "lab"
 	fw   lab.Firmware
 	mac  net.HardwareAddr
 	vm   *lab.VM
@@ -61,7 +62,9 @@ func TestDeployVMs(t *testing.T) {
 	l := startLab(t, ctx)
 	c := l.Client
 	ms := []*machine{
-		{name: "e2e-bios", fw: lab.BIOS, mac: net.HardwareAddr{0x52, 0x54, 0x00, 0xe2, 0xe0, 0x01}},
+		// BIOS kexecs into the installed system (the faults test reboots BIOS
+		// machines through the firmware); UEFI reboots.
+		{name: "e2e-bios", group: "lab-kexec", fw: lab.BIOS, mac: net.HardwareAddr{0x52, 0x54, 0x00, 0xe2, 0xe0, 0x01}},
 		{name: "e2e-uefi", fw: lab.UEFI, mac: net.HardwareAddr{0x52, 0x54, 0x00, 0xe2, 0xe0, 0x02}},
 	}
 	deploy(t, c, ms)
@@ -80,6 +83,7 @@ func TestDeployVMs(t *testing.T) {
 	wg.Wait()
 	for _, m := range ms {
 		checkDeployed(t, c, l.Net, m)
+		checkBoots(t, m)
 		t.Logf("%s (%s): installer kernel %v, image written %v, OS up %v, first boot reported %v after power-on",
 			m.name, m.fw, m.get("installer"), m.get("written"), m.get("os"), m.get("phoned"))
 	}
@@ -121,7 +125,11 @@ func deploy(t *testing.T, c *client.Client, ms []*machine) {
 	ctx := context.Background()
 	var names []string
 	for _, m := range ms {
-		h := api.Host{Name: m.name, Hostgroup: "lab", MACs: []api.MAC{{HardwareAddr: m.mac}},
+		group := m.group
+		if group == "" {
+			group = "lab"
+		}
+		h := api.Host{Name: m.name, Hostgroup: group, MACs: []api.MAC{{HardwareAddr: m.mac}},
 			Values: api.HostValues{Hostname: m.name, SSHKeys: []string{sshKey}}}
 		if _, err := c.Hosts().Create(ctx, h); err != nil {
 			t.Fatal(err)
@@ -249,4 +257,21 @@ func tail(s string, n int) string {
 		return s
 	}
 	return fmt.Sprintf("...%s", s[len(s)-n:])
+}
+
+// checkBoots asserts how the machine went from the installer to its OS: by
+// kexec it never network-booted again, by a reboot iPXE handed it its disk.
+func checkBoots(t *testing.T, m *machine) {
+	con := m.vm.Console.Text()
+	local := strings.Count(con, "Ingot: booting from local disk")
+	if m.group != "lab-kexec" {
+		if local == 0 {
+			t.Errorf("%s: rebooted without network-booting to its disk", m.name)
+		}
+		return
+	}
+	if !strings.Contains(con, "installed kernel loaded for kexec") || local != 0 {
+		t.Errorf("%s: kexec loaded %t, network boots to the disk %d; want true, 0",
+			m.name, strings.Contains(con, "installed kernel loaded for kexec"), local)
+	}
 }

@@ -141,7 +141,8 @@ func (l *Lab) registerImage(ctx context.Context, data string) (string, error) {
 	return img.ID, err
 }
 
-// catalog creates the image set "debian" and the hostgroup "lab".
+// catalog creates the image set "debian", the hostgroup "lab" and its twin
+// "lab-kexec", whose hosts start their installed system by kexec.
 func (l *Lab) catalog(ctx context.Context) error {
 	_, err := l.Client.ImageSets().Create(ctx, api.ImageSet{Name: "debian", Variants: []api.Variant{
 		{Arch: api.ArchAMD64, Firmware: api.FirmwareBIOS, Image: l.Image},
@@ -149,8 +150,13 @@ func (l *Lab) catalog(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = l.Client.Hostgroups().Create(ctx, api.Hostgroup{Name: "lab", ImageSet: "debian", Template: api.Template{
-		Hostname: api.StringRule{Allowed: true}, SSHKeys: api.ListRule{Allowed: true, Max: 4}}})
+	g := api.Hostgroup{Name: "lab", ImageSet: "debian", Template: api.Template{
+		Hostname: api.StringRule{Allowed: true}, SSHKeys: api.ListRule{Allowed: true, Max: 4}}}
+	if _, err := l.Client.Hostgroups().Create(ctx, g); err != nil {
+		return err
+	}
+	g.Name, g.FirstBoot.Kexec = "lab-kexec", true
+	_, err = l.Client.Hostgroups().Create(ctx, g)
 	return err
 }
 

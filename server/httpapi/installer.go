@@ -132,8 +132,12 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 	if preset == "" {
 		preset = "single"
 	}
+	reboot := "reboot"
+	if g.FirstBoot.Kexec {
+		reboot = "kexec"
+	}
 	return plan.Plan{
-		Deployment: d.ID, Host: h.Name, Reboot: "reboot",
+		Deployment: d.ID, Host: h.Name, Reboot: reboot,
 		Image:  plan.ImageSource{ID: img.ID, Server: base, PublicKey: string(a.SigningKey), Firmware: img.Firmware},
 		Layout: plan.Layout{Preset: preset},
 		Config: plan.HostConfig{
