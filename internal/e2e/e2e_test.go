@@ -26,11 +26,11 @@ const sshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIl8T1Bo1fmnuE4nPGGW9yHhpFM2
 type machine struct {
 	name  string
 	group string // default "lab"
-	fw   lab.Firmware
-	mac  net.HardwareAddr
-	vm   *lab.VM
-	dep  api.DeploymentID
-	on   time.Time // power-on
+	fw    lab.Firmware
+	mac   net.HardwareAddr
+	vm    *lab.VM
+	dep   api.DeploymentID
+	on    time.Time // power-on
 
 	mu   sync.Mutex
 	mark map[string]time.Duration // phase → time since power-on
