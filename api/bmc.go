@@ -59,8 +59,33 @@ type HostImportResult struct {
 	Host     string `json:"host,omitempty"`
 	Action   string `json:"action,omitempty" enum:"created,updated,unchanged"`
 	// Inventory is what the BMC told: identity, NICs, disks where exposed.
-	Inventory RawJSON `json:"inventory,omitempty"`
-	Error     string  `json:"error,omitempty"`
+	Inventory *BMCInventory `json:"inventory,omitempty"`
+	Error     string        `json:"error,omitempty"`
+}
+
+// BMCInventory is what a BMC tells about its machine over Redfish.
+type BMCInventory struct {
+	SystemUUID   string    `json:"system_uuid,omitempty"`
+	Serial       string    `json:"serial,omitempty"`
+	HostName     string    `json:"hostname,omitempty"`
+	Manufacturer string    `json:"manufacturer,omitempty"`
+	Model        string    `json:"model,omitempty"`
+	BMCFirmware  string    `json:"bmc_firmware,omitempty"`
+	PowerState   string    `json:"power_state,omitempty"`
+	CPUs         int       `json:"cpus,omitempty"`
+	MemoryGiB    float64   `json:"memory_gib,omitempty"`
+	MACs         []MAC     `json:"macs,omitempty"`
+	Disks        []BMCDisk `json:"disks,omitempty" doc:"Empty when the BMC exposes no Storage."`
+}
+
+// BMCDisk is one drive a BMC shows.
+type BMCDisk struct {
+	Name      string `json:"name"`
+	Model     string `json:"model,omitempty"`
+	Serial    string `json:"serial,omitempty"`
+	SizeBytes int64  `json:"size_bytes,omitempty"`
+	Media     string `json:"media,omitempty"`
+	Protocol  string `json:"protocol,omitempty"`
 }
 
 // HostImportResponse lists every BMC's outcome, in request order.

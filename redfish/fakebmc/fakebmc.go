@@ -6,6 +6,7 @@ package fakebmc
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -44,10 +45,19 @@ type BMC struct {
 	srv     *httptest.Server
 	calls   atomic.Int64
 
-	mu     sync.Mutex
-	faults Faults
-	log    []string // "METHOD /path"
+	mu       sync.Mutex
+	faults   Faults
+	log      []string  // "METHOD /path"
+	requests []Request // with their answers
 }
+
+// Request is one request the fake answered.
+type Request struct {
+	Method, Path string
+	Status       int // 0: the connection was dropped
+}
+
+func (r Request) String() string { return fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status) }
 
 // Options configure a fake.
 type Options struct {
@@ -96,6 +106,24 @@ func (b *BMC) SetFaults(f Faults) {
 // Calls is the number of requests the fake received.
 func (b *BMC) Calls() int64 { return b.calls.Load() }
 
+// Requests returns every request answered so far, with its status.
+func (b *BMC) Requests() []Request {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Request(nil), b.requests...)
+}
+
+// Rejected returns the requests answered with a status of 400 or more.
+func (b *BMC) Rejected() []Request {
+	var out []Request
+	for _, r := range b.Requests() {
+		if r.Status >= 400 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Log returns "METHOD /path" for every request so far.
 func (b *BMC) Log() []string {
 	b.mu.Lock()
@@ -104,7 +132,13 @@ func (b *BMC) Log() []string {
 }
 
 func (b *BMC) faulty(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w := &statusWriter{ResponseWriter: rw}
+		defer func() {
+			b.mu.Lock()
+			b.requests = append(b.requests, Request{Method: r.Method, Path: r.URL.Path, Status: w.status})
+			b.mu.Unlock()
+		}()
 		b.calls.Add(1)
 		b.mu.Lock()
 		b.log = append(b.log, r.Method+" "+r.URL.Path)
@@ -136,7 +170,7 @@ func (b *BMC) faulty(next http.Handler) http.Handler {
 		}
 		switch {
 		case drop:
-			if hj, ok := w.(http.Hijacker); ok {
+			if hj, ok := rw.(http.Hijacker); ok {
 				if c, _, err := hj.Hijack(); err == nil {
 					c.Close()
 				}
@@ -150,6 +184,26 @@ func (b *BMC) faulty(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// statusWriter remembers the status of the answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // Machine is an in-memory machine: power and the last boot.
