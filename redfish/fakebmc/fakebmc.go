@@ -63,6 +63,16 @@ func (r Request) String() string { return fmt.Sprintf("%s %s %d", r.Method, r.Pa
 type Options struct {
 	Quirks emulator.Quirks
 	TLS    bool // serve https with httptest's self-signed certificate
+	// Identity is the machine's inventory; zero: DefaultIdentity.
+	Identity emulator.Identity
+}
+
+// DefaultIdentity is the machine of the DMTF public-rackmount1 mockup.
+var DefaultIdentity = emulator.Identity{
+	UUID: "38947555-7742-3448-3784-823347823834", Serial: "437XR1138R2",
+	Manufacturer: "Contoso", Model: "3500", Firmware: "1.00",
+	MACs:  []string{"12:44:6A:3B:04:11", "12:44:6A:3B:04:12"},
+	Disks: []emulator.DiskInfo{{Model: "3000GT8", Serial: "72D0A037FRD26", SizeBytes: 899527000000}},
 }
 
 // New starts a fake BMC on 127.0.0.1; it stops when the test ends.
@@ -70,15 +80,11 @@ func New(t testing.TB, opts Options) *BMC {
 	t.Helper()
 	m := &Machine{}
 	b := &BMC{Machine: m}
-	b.Server = emulator.New(emulator.Config{
-		Username: User, Password: Password, Machine: m, Quirks: opts.Quirks,
-		Identity: emulator.Identity{
-			UUID: "38947555-7742-3448-3784-823347823834", Serial: "437XR1138R2",
-			Manufacturer: "Contoso", Model: "3500", Firmware: "1.00",
-			MACs:  []string{"12:44:6A:3B:04:11", "12:44:6A:3B:04:12"},
-			Disks: []emulator.DiskInfo{{Model: "3000GT8", Serial: "72D0A037FRD26", SizeBytes: 899527000000}},
-		},
-	})
+	id := opts.Identity
+	if id.Serial == "" && id.UUID == "" {
+		id = DefaultIdentity
+	}
+	b.Server = emulator.New(emulator.Config{Username: User, Password: Password, Machine: m, Quirks: opts.Quirks, Identity: id})
 	b.srv = httptest.NewUnstartedServer(b.faulty(b.Server))
 	b.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // TLS handshake failures are expected
 	if opts.TLS {
