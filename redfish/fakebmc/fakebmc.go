@@ -65,6 +65,9 @@ type Options struct {
 	TLS    bool // serve https with httptest's self-signed certificate
 	// Identity is the machine's inventory; zero: DefaultIdentity.
 	Identity emulator.Identity
+	// Machine drives another machine than the in-memory one (BMC.Machine
+	// is then nil).
+	Machine emulator.Machine
 }
 
 // DefaultIdentity is the machine of the DMTF public-rackmount1 mockup.
@@ -78,8 +81,12 @@ var DefaultIdentity = emulator.Identity{
 // New starts a fake BMC on 127.0.0.1; it stops when the test ends.
 func New(t testing.TB, opts Options) *BMC {
 	t.Helper()
-	m := &Machine{}
-	b := &BMC{Machine: m}
+	b := &BMC{}
+	var m emulator.Machine = opts.Machine
+	if m == nil {
+		b.Machine = &Machine{}
+		m = b.Machine
+	}
 	id := opts.Identity
 	if id.Serial == "" && id.UUID == "" {
 		id = DefaultIdentity

@@ -29,6 +29,7 @@ type BMC interface {
 	SetBootOverride(ctx context.Context, o redfish.BootOverride) error
 	ClearBootOverride(ctx context.Context) error
 	PowerCycle(ctx context.Context, graceful bool) error
+	PowerCycleFrom(ctx context.Context, state redfish.PowerState, graceful bool) error
 	PowerOff(ctx context.Context, graceful bool) error
 	Close(ctx context.Context) error
 }
