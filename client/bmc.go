@@ -23,7 +23,9 @@ func (c *Client) HostBMCQuirks(ctx context.Context, host string) (api.BMCQuirks,
 }
 
 // BMCQuirks lists what the server knows about every BMC.
-func (c *Client) BMCQuirks() Resource[api.BMCQuirks] { return Resource[api.BMCQuirks]{c, "/v1/bmc/quirks"} }
+func (c *Client) BMCQuirks() Resource[api.BMCQuirks] {
+	return Resource[api.BMCQuirks]{c, "/v1/bmc/quirks"}
+}
 
 // ImportHosts registers hosts from their BMCs' Redfish inventory.
 func (c *Client) ImportHosts(ctx context.Context, req api.HostImportRequest) (api.HostImportResponse, error) {
