@@ -62,6 +62,11 @@ func TestImportAndProbeThroughServer(t *testing.T) {
 			t.Errorf("probe output lacks %q:\n%s", want, out)
 		}
 	}
+	mustOK(t, second(c.Hosts().Create(ctx, api.Host{Name: "gone", Hostgroup: "rack-1", BMC: &api.BMC{Endpoint: "http://127.0.0.1:1", Credential: "bmc"}})))
+	out, err = cli("bmc", "probe", "gone")
+	if err == nil || !strings.Contains(out, "gone: FAILED: Bad Gateway: bmc 127.0.0.1:1: read service root") {
+		t.Errorf("probe of an unreachable BMC: %v\n%s", err, out)
+	}
 	out, err = cli("bmc", "quirks")
 	if err != nil {
 		t.Fatal(err)
