@@ -14,7 +14,7 @@ build/go.mod:
 	@mkdir -p build && printf 'module ingot.dev/build-cache\n' > $@
 
 PHONY_EXTRA := demo-api e2e deps
-.PHONY: $(PHONY_EXTRA) installer help build test test-unit test-race lint tidy-check bench bench-api bench-write bench-build demo clean tools
+.PHONY: $(PHONY_EXTRA) installer help build test test-unit test-race lint tidy-check bench bench-api bench-rollout bench-write bench-build demo clean tools
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -49,10 +49,13 @@ deps: ## install the Debian packages the build, tests and demo use (when missing
 tools: ## install the pinned lint tools
 	@test -x $(GOBIN)/staticcheck || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-bench: bench-api ## all control-plane benchmarks
+bench: bench-api bench-rollout ## all control-plane benchmarks
 
 bench-api: build ## API throughput on SQLite and PostgreSQL, p99 latency at 50 clients
 	$(GO) run ./internal/benchapi -ingot $(BIN)/ingot
+
+bench-rollout: ## 170-host rollout through ingot serve (emulated BMCs, fake installers, server killed halfway): wall, server CPU, Redfish calls/host
+	$(GO) test -count=1 -timeout 5m -run 'TestRolloutThroughServe$$' -v ./cmd/ingot
 
 bench-netboot: ## proxyDHCP offers/s, 1,000-client burst, 200 TFTP transfers, server CPU per offer (loopback)
 	$(GO) run ./internal/benchnetboot

@@ -21,6 +21,7 @@ func (c *Client) Inventory(ctx context.Context) (Inventory, error) {
 		return Inventory{}, err
 	}
 	inv := Inventory{
+		HostName:     sys.HostName,
 		Serial:       sys.SerialNumber,
 		Manufacturer: sys.Manufacturer,
 		Model:        sys.Model,

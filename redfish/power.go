@@ -93,6 +93,12 @@ func (c *Client) PowerCycle(ctx context.Context, graceful bool) error {
 	if err != nil {
 		return err
 	}
+	return c.PowerCycleFrom(ctx, state, graceful)
+}
+
+// PowerCycleFrom is PowerCycle for a caller that has just read the power
+// state: it saves that read (one call fewer).
+func (c *Client) PowerCycleFrom(ctx context.Context, state PowerState, graceful bool) error {
 	if state == PowerOff {
 		return c.Reset(ctx, ResetOn)
 	}

@@ -13,7 +13,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // request is one Redfish call. Idempotent calls (GET, PATCH of absolute
@@ -194,7 +197,13 @@ func retryable(r request, err error) bool {
 	return r.idempotent // timeouts, resets, malformed bodies
 }
 
-// bmcMessage pulls the human message out of a Redfish error body.
+// maxMessage bounds the BMC's message in an error.
+const maxMessage = 300
+
+// bmcMessage pulls the human message out of a Redfish error body: the
+// error's message and its @Message.ExtendedInfo messages, on one line,
+// without control characters (it goes into errors, logs and terminals),
+// at most maxMessage bytes and never cut inside a character.
 func bmcMessage(body []byte) string {
 	var e struct {
 		Error struct {
@@ -213,10 +222,29 @@ func bmcMessage(body []byte) string {
 			msg += "; " + x.Message
 		}
 	}
-	if len(msg) > 300 {
-		msg = msg[:300] + "..."
+	return clip(printable(strings.TrimSpace(msg)), maxMessage)
+}
+
+// printable replaces control characters with spaces.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// clip cuts s to at most n bytes on a character boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return msg
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // pathOf turns an absolute URL or a path into a path on this BMC.

@@ -135,6 +135,7 @@ func (q Quirks) clone() Quirks {
 // host (`ingot host import --redfish`).
 type Inventory struct {
 	UUID         uuid.UUID // zero when the BMC reports none or garbage
+	HostName     string    `json:",omitempty"` // the system's HostName, when the BMC knows it
 	Serial       string
 	Manufacturer string
 	Model        string

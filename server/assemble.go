@@ -79,8 +79,9 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 		return nil, err
 	}
 	reg := engine.NewRegistry()
+	bmcs := &bmcConnector{creds: n.store, quirks: n.store, box: box, log: log.With("component", "bmc")}
 	steps.Register(reg, steps.Deps{Hosts: n.store, Catalog: n.store, Signals: n.store, Events: n.store, Images: images,
-		Tokens: &installerTokens{store: n.store, deriver: deriver}, BMC: &bmcConnector{creds: n.store, box: box, log: log.With("component", "bmc")}})
+		Tokens: &installerTokens{store: n.store, deriver: deriver}, BMC: bmcs})
 	n.engine, err = engine.New(n.store, reg, engine.Config{LeaseTTL: cfg.LeaseTTL, PollInterval: cfg.PollInterval, GlobalCap: cfg.GlobalCap, Workers: cfg.Workers}, log.With("component", "engine"))
 	if err != nil {
 		return nil, err
@@ -93,7 +94,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	mounts["/v1/chunks/"] = chunks
 	plan := planner.New(n.store)
 	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
-	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts,
+	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, BMC: bmcs,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
 		PublicURL: cfg.PublicURL, SigningKey: pub}, mounts)
 	return n, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/redfish"
 	"ingot.dev/ingot/redfish/quirks"
 )
@@ -45,10 +47,11 @@ func (f *bmcFlags) connect(ctx context.Context, app *App, host string) (*redfish
 	})
 }
 
-// newBMCCommand is `ingot bmc`: talk to BMCs directly over Redfish.
+// newBMCCommand is `ingot bmc`: probe BMCs through the server (which keeps
+// their quirks), or talk to them directly over Redfish.
 func newBMCCommand(app *App) *cobra.Command {
-	cmd := &cobra.Command{Use: "bmc", Short: "Probe and inventory BMCs over Redfish"}
-	cmd.AddCommand(newBMCProbeCommand(app), newBMCInventoryCommand(app))
+	cmd := &cobra.Command{Use: "bmc", Short: "Probe BMCs and show their stored quirks; inventory BMCs over Redfish"}
+	cmd.AddCommand(newBMCProbeCommand(app), newBMCQuirksCommand(app), newBMCInventoryCommand(app))
 	return cmd
 }
 
@@ -64,17 +67,26 @@ type probeResult struct {
 func newBMCProbeCommand(app *App) *cobra.Command {
 	var f bmcFlags
 	var opts quirks.Options
+	var direct bool
 	cmd := &cobra.Command{
 		Use:   "probe HOST...",
-		Short: "learn each BMC's quirks (boot targets, media types, ETag / settings, Inserted)",
-		Long: "probe reads what each BMC advertises. With --active it also sets and restores a one-time boot\n" +
-			"override and, with --media-url, inserts and ejects an image, to learn what the BMC really does.",
+		Short: "learn each host's BMC quirks (boot targets, media types, ETag / settings, Inserted) and store them",
+		Long: "probe has the server probe each host's BMC with the host's stored credential and keep what it learns:\n" +
+			"every later Redfish call the server makes to that BMC (deployments, rollouts) starts from it.\n" +
+			"It reads what each BMC advertises. With --active it also sets and restores a one-time boot override\n" +
+			"and, with --media-url, inserts and ejects an image, to learn what the BMC really does.\n" +
+			"With --direct, HOST is a BMC address probed from here (--user, --password-env) and nothing is stored.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, hosts []string) error {
 			var results []probeResult
 			failed := 0
 			for _, h := range hosts {
-				r := probeOne(cmd.Context(), app, &f, h, opts)
+				var r probeResult
+				if direct {
+					r = probeOne(cmd.Context(), app, &f, h, opts)
+				} else {
+					r = probeStored(cmd.Context(), app, h, opts)
+				}
 				if r.Error != "" {
 					failed++
 				}
@@ -89,9 +101,27 @@ func newBMCProbeCommand(app *App) *cobra.Command {
 			return nil
 		}}
 	f.add(cmd)
+	cmd.Flags().BoolVar(&direct, "direct", false, "HOST is a BMC address: probe it from here, store nothing")
 	cmd.Flags().BoolVar(&opts.Active, "active", false, "also try a boot override and a media insert (restored afterwards)")
 	cmd.Flags().StringVar(&opts.MediaURL, "media-url", "", "image URL the BMC can fetch, for the media trial")
 	return cmd
+}
+
+// probeStored probes a host's BMC through the server.
+func probeStored(ctx context.Context, app *App, host string, opts quirks.Options) probeResult {
+	p, err := app.client().ProbeBMC(ctx, host, api.BMCProbeRequest{Active: opts.Active, MediaURL: opts.MediaURL})
+	if err != nil {
+		return probeResult{Host: host, Error: err.Error()}
+	}
+	r := probeResult{Host: host, Key: kindOf(p.Quirks), Findings: p.Quirks.Findings, Calls: p.Calls}
+	if err := json.Unmarshal(p.Quirks.Quirks, &r.Quirks); err != nil {
+		r.Error = fmt.Sprintf("the server sent unreadable quirks: %v", err)
+	}
+	return r
+}
+
+func kindOf(q api.BMCQuirks) string {
+	return quirks.Key{Vendor: q.Vendor, Model: q.Model, Firmware: q.Firmware}.String()
 }
 
 func probeOne(ctx context.Context, app *App, f *bmcFlags, host string, opts quirks.Options) probeResult {
@@ -120,8 +150,76 @@ func printProbe(app *App, results []probeResult) error {
 		for _, line := range r.Findings {
 			fmt.Fprintf(app.Out, "  - %s\n", line)
 		}
+		fmt.Fprintf(app.Out, "  quirks: %s\n", quirkSummary(r.Quirks))
 	}
 	return nil
+}
+
+// newBMCQuirksCommand is `ingot bmc quirks [HOST...]`: what the server
+// knows about every BMC, or about these hosts' BMCs.
+func newBMCQuirksCommand(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "quirks [HOST...]",
+		Short: "show the stored BMC quirks (every BMC, or the BMCs of these hosts)",
+		RunE: func(cmd *cobra.Command, hosts []string) error {
+			var list []api.BMCQuirks
+			var err error
+			if len(hosts) == 0 {
+				list, err = app.client().BMCQuirks().All(cmd.Context(), nil)
+			}
+			for _, h := range hosts {
+				q, qerr := app.client().HostBMCQuirks(cmd.Context(), h)
+				if qerr != nil {
+					err = errors.Join(err, fmt.Errorf("host %s: %w", h, qerr))
+					continue
+				}
+				list = append(list, q)
+			}
+			if perr := printList(app, list, quirkColumns); perr != nil {
+				return perr
+			}
+			return err
+		}}
+}
+
+var quirkColumns = []column[api.BMCQuirks]{
+	{"ENDPOINT", func(q api.BMCQuirks) string { return q.Endpoint }},
+	{"KIND", kindOf},
+	{"SOURCE", func(q api.BMCQuirks) string { return q.Source }},
+	{"PROBED", func(q api.BMCQuirks) string { return age(q.ProbedAt) }},
+	{"QUIRKS", func(q api.BMCQuirks) string {
+		var rq redfish.Quirks
+		if json.Unmarshal(q.Quirks, &rq) != nil {
+			return "unreadable"
+		}
+		return quirkSummary(rq)
+	}},
+}
+
+// quirkSummary lists the quirks that change how Ingot talks to the BMC.
+func quirkSummary(q redfish.Quirks) string {
+	var out []string
+	add := func(on bool, s string) {
+		if on {
+			out = append(out, s)
+		}
+	}
+	add(q.BootSettingsPath != "", "boot-via-settings")
+	add(q.BootETag, "boot-needs-if-match")
+	add(q.BootNotApplied, "boot-override-ignored")
+	add(q.MediaOmitInserted, "media-without-inserted")
+	add(q.MediaPath != "" && q.MediaInsertPath == "", "media-by-patch")
+	add(q.NoSessions, "basic-auth")
+	if len(q.BootTargets) > 0 {
+		out = append(out, fmt.Sprintf("boot=%v", q.BootTargets))
+	}
+	if len(q.MediaTypes) > 0 {
+		out = append(out, fmt.Sprintf("media=%v", q.MediaTypes))
+	}
+	if len(out) == 0 {
+		return "standard"
+	}
+	return strings.Join(out, " ")
 }
 
 func newBMCInventoryCommand(app *App) *cobra.Command {

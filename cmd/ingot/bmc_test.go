@@ -18,7 +18,7 @@ func TestBMCProbeAndInventory(t *testing.T) {
 	var out, errOut bytes.Buffer
 	app := &App{Out: &out, Err: &errOut, Output: "json"}
 	cmd := newBMCCommand(app)
-	cmd.SetArgs([]string{"probe", "--active", "--media-url", "http://10.0.0.1/p.iso", good.URL(), "http://127.0.0.1:1"})
+	cmd.SetArgs([]string{"probe", "--direct", "--active", "--media-url", "http://10.0.0.1/p.iso", good.URL(), "http://127.0.0.1:1"})
 	cmd.SetContext(t.Context())
 	err := cmd.Execute()
 	if err == nil || !strings.Contains(err.Error(), "1 of 2") {

@@ -69,7 +69,7 @@ func newHostCommand(app *App) *cobra.Command {
 			}},
 		},
 	}.command(app)
-	cmd.AddCommand(newHostAddCommand(app))
+	cmd.AddCommand(newHostAddCommand(app), newHostImportCommand(app))
 	return cmd
 }
 

@@ -51,6 +51,7 @@ type Quirks struct {
 // Identity is the machine's inventory as the BMC shows it.
 type Identity struct {
 	UUID, Serial, Manufacturer, Model, Firmware string
+	HostName                                    string // empty: the BMC does not report one
 	MACs                                        []string
 	Disks                                       []DiskInfo
 }

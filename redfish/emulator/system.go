@@ -48,6 +48,9 @@ func (s *Server) system(w http.ResponseWriter, r *http.Request) {
 		"Storage":            link(systemPath + "/Storage"),
 		"Links":              obj{"ManagedBy": []obj{link(managerPath)}},
 	}
+	if id.HostName != "" {
+		o["HostName"] = id.HostName
+	}
 	if s.cfg.Quirks.BootViaSettings {
 		o["@Redfish.Settings"] = obj{"@odata.type": "#Settings.v1_2_0.Settings", "SettingsObject": link(systemPath + "/Settings")}
 	}

@@ -6,6 +6,7 @@ package fakebmc
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -44,31 +45,53 @@ type BMC struct {
 	srv     *httptest.Server
 	calls   atomic.Int64
 
-	mu     sync.Mutex
-	faults Faults
-	log    []string // "METHOD /path"
+	mu       sync.Mutex
+	faults   Faults
+	log      []string  // "METHOD /path"
+	requests []Request // with their answers
 }
+
+// Request is one request the fake answered.
+type Request struct {
+	Method, Path string
+	Status       int // 0: the connection was dropped
+}
+
+func (r Request) String() string { return fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status) }
 
 // Options configure a fake.
 type Options struct {
 	Quirks emulator.Quirks
 	TLS    bool // serve https with httptest's self-signed certificate
+	// Identity is the machine's inventory; zero: DefaultIdentity.
+	Identity emulator.Identity
+	// Machine drives another machine than the in-memory one (BMC.Machine
+	// is then nil).
+	Machine emulator.Machine
+}
+
+// DefaultIdentity is the machine of the DMTF public-rackmount1 mockup.
+var DefaultIdentity = emulator.Identity{
+	UUID: "38947555-7742-3448-3784-823347823834", Serial: "437XR1138R2",
+	Manufacturer: "Contoso", Model: "3500", Firmware: "1.00",
+	MACs:  []string{"12:44:6A:3B:04:11", "12:44:6A:3B:04:12"},
+	Disks: []emulator.DiskInfo{{Model: "3000GT8", Serial: "72D0A037FRD26", SizeBytes: 899527000000}},
 }
 
 // New starts a fake BMC on 127.0.0.1; it stops when the test ends.
 func New(t testing.TB, opts Options) *BMC {
 	t.Helper()
-	m := &Machine{}
-	b := &BMC{Machine: m}
-	b.Server = emulator.New(emulator.Config{
-		Username: User, Password: Password, Machine: m, Quirks: opts.Quirks,
-		Identity: emulator.Identity{
-			UUID: "38947555-7742-3448-3784-823347823834", Serial: "437XR1138R2",
-			Manufacturer: "Contoso", Model: "3500", Firmware: "1.00",
-			MACs:  []string{"12:44:6A:3B:04:11", "12:44:6A:3B:04:12"},
-			Disks: []emulator.DiskInfo{{Model: "3000GT8", Serial: "72D0A037FRD26", SizeBytes: 899527000000}},
-		},
-	})
+	b := &BMC{}
+	var m emulator.Machine = opts.Machine
+	if m == nil {
+		b.Machine = &Machine{}
+		m = b.Machine
+	}
+	id := opts.Identity
+	if id.Serial == "" && id.UUID == "" {
+		id = DefaultIdentity
+	}
+	b.Server = emulator.New(emulator.Config{Username: User, Password: Password, Machine: m, Quirks: opts.Quirks, Identity: id})
 	b.srv = httptest.NewUnstartedServer(b.faulty(b.Server))
 	b.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // TLS handshake failures are expected
 	if opts.TLS {
@@ -96,6 +119,24 @@ func (b *BMC) SetFaults(f Faults) {
 // Calls is the number of requests the fake received.
 func (b *BMC) Calls() int64 { return b.calls.Load() }
 
+// Requests returns every request answered so far, with its status.
+func (b *BMC) Requests() []Request {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Request(nil), b.requests...)
+}
+
+// Rejected returns the requests answered with a status of 400 or more.
+func (b *BMC) Rejected() []Request {
+	var out []Request
+	for _, r := range b.Requests() {
+		if r.Status >= 400 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Log returns "METHOD /path" for every request so far.
 func (b *BMC) Log() []string {
 	b.mu.Lock()
@@ -104,7 +145,13 @@ func (b *BMC) Log() []string {
 }
 
 func (b *BMC) faulty(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w := &statusWriter{ResponseWriter: rw}
+		defer func() {
+			b.mu.Lock()
+			b.requests = append(b.requests, Request{Method: r.Method, Path: r.URL.Path, Status: w.status})
+			b.mu.Unlock()
+		}()
 		b.calls.Add(1)
 		b.mu.Lock()
 		b.log = append(b.log, r.Method+" "+r.URL.Path)
@@ -136,7 +183,7 @@ func (b *BMC) faulty(next http.Handler) http.Handler {
 		}
 		switch {
 		case drop:
-			if hj, ok := w.(http.Hijacker); ok {
+			if hj, ok := rw.(http.Hijacker); ok {
 				if c, _, err := hj.Hijack(); err == nil {
 					c.Close()
 				}
@@ -150,6 +197,26 @@ func (b *BMC) faulty(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// statusWriter remembers the status of the answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // Machine is an in-memory machine: power and the last boot.

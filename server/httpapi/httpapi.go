@@ -35,9 +35,12 @@ type Deps struct {
 	Engine   Waker
 	Images   Images
 	Rollouts Rollouts
-	Log      *slog.Logger
-	Now      func() time.Time
-	Version  string
+	// BMC talks to BMCs (probe, inventory); nil answers the BMC routes
+	// with 501.
+	BMC     BMCs
+	Log     *slog.Logger
+	Now     func() time.Time
+	Version string
 	// DefaultTimeout is a deployment's deadline when the request sets none.
 	DefaultTimeout time.Duration
 	// PublicURL is the base URL installers and booting machines reach the
@@ -84,6 +87,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerInstaller()
 	a.registerDiscovery()
 	a.registerRollouts()
+	a.registerBMC()
 	return a
 }
 
@@ -96,6 +100,7 @@ func (a *API) problem(ctx context.Context, err error) error {
 	var se huma.StatusError
 	var ce *store.ConflictError
 	var pe *planner.PlanError
+	var be *BMCError
 	switch {
 	case err == nil:
 		return nil
@@ -107,6 +112,8 @@ func (a *API) problem(ctx context.Context, err error) error {
 		return huma.Error409Conflict(ce.Message, &huma.ErrorDetail{Location: "body." + ce.Field, Message: ce.Message})
 	case errors.As(err, &pe):
 		return huma.Error422UnprocessableEntity(pe.Message, &huma.ErrorDetail{Location: pe.Field, Message: pe.Message})
+	case errors.As(err, &be):
+		return huma.Error502BadGateway(be.Error() + "; check the BMC (reachable, healthy, credential right), then try again")
 	case errors.Is(err, context.Canceled):
 		return huma.NewError(499, "request cancelled")
 	}

@@ -30,6 +30,8 @@ func mutatingRoutes() []route {
 		{"create host", "POST", "/v1/hosts", api.Host{Name: "web-2", Hostgroup: "web", MACs: []api.MAC{mac("52:54:00:00:00:02")}}, []string{"hostgroup:manage:web"}},
 		{"update host", "PUT", "/v1/hosts/web-1", api.Host{Name: "web-1", Hostgroup: "web", MACs: []api.MAC{mac("52:54:00:00:00:01")}, Values: api.HostValues{Hostname: "web-1"}}, []string{"hostgroup:manage:web"}},
 		{"deploy", "POST", "/v1/deployments", api.DeployRequest{Hosts: []string{"web-1"}, DryRun: true}, []string{"hostgroup:deploy:web", "imageset:deploy:base"}},
+		{"probe bmc", "POST", "/v1/hosts/web-1/bmc/probe", api.BMCProbeRequest{}, []string{"hostgroup:manage:web"}},
+		{"import hosts", "POST", "/v1/hosts/import", api.HostImportRequest{Redfish: []string{"https://bmc-1.example"}, Hostgroup: "web"}, []string{"hostgroup:manage:web"}},
 		{"start rollout", "POST", "/v1/rollouts", api.Rollout{Hostgroup: "web", Canary: 1, Batch: 10, MaxFailures: 5}, []string{"hostgroup:deploy:web", "imageset:deploy:base"}},
 		{"create token", "POST", "/v1/tokens", api.Token{Name: "ops", Scopes: []string{"host:read"}}, []string{"admin"}},
 		{"put credential", "PUT", "/v1/credentials/bmc", api.Credential{Name: "bmc", Username: "root", Password: "calvin"}, []string{"admin"}},

@@ -13,6 +13,7 @@ import (
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/client"
 	"ingot.dev/ingot/image/manifest"
+	"ingot.dev/ingot/redfish"
 	"ingot.dev/ingot/server/auth"
 	"ingot.dev/ingot/server/chunkstore"
 	"ingot.dev/ingot/server/httpapi"
@@ -53,7 +54,12 @@ func newEnv(t *testing.T) *env {
 	mux := http.NewServeMux()
 	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: newImages(t),
 		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)),
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil))})
+		BMC: fakeBMCs{machines: map[string]redfish.Inventory{
+			"https://bmc-1.example": machine("SER-1", "node-1.example", "52:54:00:aa:00:01"),
+			"https://bmc-2.example": machine("SER 2/x", "localhost", "52:54:00:aa:00:02", "52:54:00:aa:00:03"),
+			"https://bmc-3.example": machine("SER-3", "", "52:54:00:00:00:01", "52:54:00:aa:00:04"), // web-1
+		}},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: st, url: srv.URL}
@@ -93,7 +99,8 @@ func (e *env) fixtures() {
 		Hostname: api.StringRule{Allowed: true, Pattern: "web-[0-9]+"},
 		SSHKeys:  api.ListRule{Allowed: true, Max: 2},
 	}}))
-	must(e.t)(e.admin.Hosts().Create(ctx, api.Host{Name: "web-1", Hostgroup: "web", MACs: []api.MAC{mac("52:54:00:00:00:01")}}))
+	must(e.t)(e.admin.Hosts().Create(ctx, api.Host{Name: "web-1", Hostgroup: "web", MACs: []api.MAC{mac("52:54:00:00:00:01")},
+		BMC: &api.BMC{Endpoint: "https://bmc-web-1.example"}}))
 }
 
 func mac(s string) api.MAC {

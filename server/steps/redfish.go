@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/redfish"
@@ -28,6 +29,7 @@ type BMC interface {
 	SetBootOverride(ctx context.Context, o redfish.BootOverride) error
 	ClearBootOverride(ctx context.Context) error
 	PowerCycle(ctx context.Context, graceful bool) error
+	PowerCycleFrom(ctx context.Context, state redfish.PowerState, graceful bool) error
 	PowerOff(ctx context.Context, graceful bool) error
 	Close(ctx context.Context) error
 }
@@ -55,6 +57,8 @@ func bmcHint(err error) string {
 		return "the BMC ignores boot overrides: run ingot bmc probe on it, or set the boot order by hand"
 	case errors.Is(err, redfish.ErrUnsupported):
 		return "the BMC does not offer this boot target or reset type: pick another boot path for the hostgroup"
+	case redfish.Status(err) == http.StatusNotFound:
+		return "the BMC's resources are not where they were (a firmware update?): run ingot bmc probe on the host to learn them again"
 	}
 	return "check that the BMC is reachable and healthy (its web UI, a BMC reset), then deploy the host again"
 }

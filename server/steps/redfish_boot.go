@@ -51,7 +51,7 @@ func (b *BMCBoot) Do(ctx context.Context) error {
 		if err := c.SetBootOverride(ctx, redfish.BootOverride{Target: b.p.Target}); err != nil {
 			return bmcError(c.BMC(), "set boot override", err)
 		}
-		if err := c.PowerCycle(ctx, false); err != nil {
+		if err := c.PowerCycleFrom(ctx, state, false); err != nil {
 			return bmcError(c.BMC(), "power cycle", err)
 		}
 		b.mu.Lock()

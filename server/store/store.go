@@ -165,6 +165,13 @@ type Store interface {
 	ActiveRollouts(ctx context.Context) ([]api.Rollout, error) // not finished, oldest first
 	FinishRollout(ctx context.Context, id api.RolloutID, at time.Time) error
 
+	// BMC quirks, one entry per BMC endpoint. PutBMCQuirks creates or
+	// replaces it and sets UpdatedAt; Quirks must be JSON.
+	PutBMCQuirks(ctx context.Context, q api.BMCQuirks) (api.BMCQuirks, error)
+	GetBMCQuirks(ctx context.Context, endpoint string) (api.BMCQuirks, error)
+	ListBMCQuirks(ctx context.Context, opt ListOptions) (api.Page[api.BMCQuirks], error) // by endpoint
+	DeleteBMCQuirks(ctx context.Context, endpoint string) error
+
 	Ping(ctx context.Context) error
 	Close() error
 }
