@@ -56,8 +56,10 @@ func TestCrashResumesAndFailureCompensates(t *testing.T) {
 				t.Errorf("failed deployment's error: %+v, want the installer's message and hint", bad.Error)
 			}
 			h := must1(c.Hosts().Get(ctx, "bad-1"))
-			if h.Boot != api.BootLocal || h.State != api.HostRegistered {
-				t.Errorf("bad-1 after compensation: boot %s state %s, want local registered", h.Boot, h.State)
+			// The installer reported: its disk is in an unknown state, so the
+			// host stays on the installer for a retry.
+			if h.Boot != api.BootInstaller || h.State != api.HostFailed {
+				t.Errorf("bad-1 after compensation: boot %s state %s, want installer failed", h.Boot, h.State)
 			}
 			if h := must1(c.Hosts().Get(ctx, "ok-1")); h.State != api.HostDeployed || h.Boot != api.BootLocal {
 				t.Errorf("ok-1: boot %s state %s, want local deployed", h.Boot, h.State)
