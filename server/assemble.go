@@ -19,6 +19,7 @@ import (
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
 	"ingot.dev/ingot/server/secret"
+	"ingot.dev/ingot/server/sitekit"
 	"ingot.dev/ingot/server/steps"
 	"ingot.dev/ingot/server/store"
 	"ingot.dev/ingot/server/store/sqlstore"
@@ -78,6 +79,11 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	if err != nil {
 		return nil, err
 	}
+	keys, err := sitekit.NewKeys(box.Derive)
+	if err != nil {
+		return nil, err
+	}
+	kits := sitekit.Service{Keys: keys, Src: sitekit.Images{Service: images.Service}}
 	reg := engine.NewRegistry()
 	bmcs := &bmcConnector{creds: n.store, quirks: n.store, box: box, log: log.With("component", "bmc")}
 	steps.Register(reg, steps.Deps{Hosts: n.store, Catalog: n.store, Signals: n.store, Events: n.store, Images: images,
@@ -96,7 +102,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
 	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, BMC: bmcs,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
-		PublicURL: cfg.PublicURL, SigningKey: pub}, mounts)
+		PublicURL: cfg.PublicURL, SigningKey: pub, Kits: kits}, mounts)
 	return n, nil
 }
 

@@ -48,6 +48,8 @@ type Deps struct {
 	PublicURL string
 	// SigningKey is the PEM public key image manifests are signed with.
 	SigningKey []byte
+	// Kits signs site kits; nil answers the kit routes with 501.
+	Kits Kits
 }
 
 // API is the registered /v1 API.
@@ -88,6 +90,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerDiscovery()
 	a.registerRollouts()
 	a.registerBMC()
+	a.registerKits()
 	return a
 }
 

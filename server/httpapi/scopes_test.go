@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/client"
+	"ingot.dev/ingot/installer/kit"
 )
 
 // route is one mutating call, the scopes that allow it, and a body.
@@ -18,6 +21,20 @@ type route struct {
 	path   string
 	body   any
 	scopes []string // all needed; each one alone is not enough if several
+}
+
+// prepare makes the fixtures some routes need, and their bodies.
+var prepare = map[string]func(e *env) any{
+	"create kit": func(e *env) any {
+		e.kitFixtures()
+		pub, _, _ := ed25519.GenerateKey(rand.Reader)
+		return api.KitRequest{Hosts: []string{"site-1"}, KitKey: kit.FormatKey(pub)}
+	},
+	"import kit report": func(e *env) any {
+		e.kitFixtures()
+		k := e.newKit(e.admin)
+		return k.report(e.t, k.kitKey, nil)
+	},
 }
 
 func mutatingRoutes() []route {
@@ -41,6 +58,8 @@ func mutatingRoutes() []route {
 		{"delete imageset", "DELETE", "/v1/imagesets/unused", nil, []string{"imageset:manage:unused"}},
 		{"delete image", "DELETE", "/v1/images/" + imgC, nil, []string{"admin"}},
 		{"delete token", "DELETE", "/v1/tokens/none", nil, []string{"admin"}},
+		{"create kit", "POST", "/v1/kits", nil, []string{"hostgroup:deploy:site", "imageset:deploy:kset"}},
+		{"import kit report", "POST", "/v1/kits/reports", nil, []string{"hostgroup:deploy:site"}},
 	}
 }
 
@@ -55,6 +74,9 @@ func TestMutatingRoutesNeedTheirScopes(t *testing.T) {
 			ctx := context.Background()
 			must(t)(e.admin.Hostgroups().Create(ctx, api.Hostgroup{Name: "empty", ImageSet: "base"}))
 			must(t)(e.admin.ImageSets().Create(ctx, api.ImageSet{Name: "unused", Variants: []api.Variant{}}))
+			if p := prepare[r.name]; p != nil {
+				r.body = p(e)
+			}
 			if got := status(client.New(e.url, "").Do(ctx, r.method, r.path, nil, r.body, nil)); got != http.StatusUnauthorized {
 				t.Errorf("without token: status %d, want 401", got)
 			}

@@ -20,6 +20,7 @@ import (
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
 	"ingot.dev/ingot/server/secret"
+	"ingot.dev/ingot/server/sitekit"
 	"ingot.dev/ingot/server/store"
 	"ingot.dev/ingot/server/store/sqlstore"
 )
@@ -35,6 +36,7 @@ type env struct {
 	url    string
 	admin  *client.Client
 	secret string // the admin token's secret
+	images images
 }
 
 func (e *env) adminSecret() string { return e.secret }
@@ -51,8 +53,14 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := sitekit.NewKeys(box.Derive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs := newImages(t)
 	mux := http.NewServeMux()
-	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: newImages(t),
+	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: imgs,
+		Kits: sitekit.Service{Keys: keys, Src: sitekit.Images{Service: imgs.Service}}, SigningKey: imgs.publicKey(t),
 		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)),
 		BMC: fakeBMCs{machines: map[string]redfish.Inventory{
 			"https://bmc-1.example": machine("SER-1", "node-1.example", "52:54:00:aa:00:01"),
@@ -62,7 +70,7 @@ func newEnv(t *testing.T) *env {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: st, url: srv.URL}
+	e := &env{t: t, store: st, url: srv.URL, images: imgs}
 	e.admin, e.secret = e.tokenSecret("admin")
 	return e
 }
@@ -125,6 +133,14 @@ func must(t *testing.T) func(any, error) {
 type images struct{ *chunkstore.Service }
 
 func (i images) Release(ctx context.Context, id string) error { return i.Store.Unref(ctx, id) }
+
+func (i images) publicKey(t testing.TB) []byte {
+	pem, err := manifest.MarshalPublicKey(i.Key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem
+}
 
 func newImages(t testing.TB) images {
 	dir := t.TempDir()

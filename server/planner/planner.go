@@ -39,6 +39,16 @@ type Options struct {
 	// DefaultInstallerTimeout. The deployment deadline still applies.
 	InstallerTimeout time.Duration
 	Now              time.Time // creation time; zero means time.Now()
+	// Kit, when set, plans an offline deployment installed from that site
+	// kit: no installer token, no phone-home; it waits for the kit's report.
+	Kit *Kit
+}
+
+// Kit names the site kit an offline deployment is installed from and the
+// key its reports are signed with.
+type Kit struct {
+	ID  string
+	Key string // base64url ed25519 public key
 }
 
 // PlanError is a plan refused because of the named input or object. Field
@@ -147,6 +157,15 @@ func missing(err error, field, msg string) error {
 func planSteps(h api.Host, g api.Hostgroup, set api.ImageSet, v api.Variant, o Options) []api.Step {
 	mk := func(kind string, params any) api.Step {
 		return api.Step{Name: kind, Params: steps.Encode(params), Status: api.StepPending}
+	}
+	if o.Kit != nil {
+		return []api.Step{
+			mk(steps.KindValidate, steps.ValidateParams{ImageSet: set.Name, Variant: v.Key(), Image: v.Image}),
+			mk(steps.KindSetBoot, steps.SetBootParams{PreviousBoot: h.Boot, PreviousState: h.State}),
+			mk(steps.KindWaitKitReport, steps.KitReportParams{Kit: o.Kit.ID, KitKey: o.Kit.Key}),
+			mk(steps.KindBootDisk, struct{}{}),
+			mk(steps.KindFinish, struct{}{}),
+		}
 	}
 	out := []api.Step{
 		mk(steps.KindValidate, steps.ValidateParams{ImageSet: set.Name, Variant: v.Key(), Image: v.Image}),

@@ -28,6 +28,7 @@ const (
 	KindWaitFirstboot  = "wait-firstboot"
 	KindFinish         = "finish"
 	KindNotify         = "notify"
+	KindWaitKitReport  = "wait-kit-report"
 )
 
 // Hosts reads and writes hosts.
@@ -99,6 +100,7 @@ func Register(reg *engine.Registry, deps Deps) {
 	reg.Register(KindWaitFirstboot, deps.waitFirstboot)
 	reg.Register(KindFinish, deps.finish)
 	reg.Register(KindNotify, deps.notify)
+	reg.Register(KindWaitKitReport, deps.waitKitReport)
 	if deps.BMC != nil {
 		reg.Register(KindBMCBoot, deps.bmcBoot)
 	}

@@ -16,7 +16,7 @@ import (
 func TestRegisterNames(t *testing.T) {
 	reg := engine.NewRegistry()
 	Register(reg, newFake().deps(t0))
-	want := []string{"boot-disk", "finish", "installer-token", "notify", "set-boot", "validate", "wait-firstboot", "wait-installer"}
+	want := []string{"boot-disk", "finish", "installer-token", "notify", "set-boot", "validate", "wait-firstboot", "wait-installer", "wait-kit-report"}
 	if diff := cmp.Diff(want, reg.Names()); diff != "" {
 		t.Errorf("Names (-want +got):\n%s", diff)
 	}

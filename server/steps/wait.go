@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -45,6 +46,7 @@ type Wait struct {
 	timeout   time.Duration
 	done      string // signal that ends the step well
 	installer bool
+	kit       string // the site kit whose report is awaited
 	progress  *api.Progress
 }
 
@@ -67,6 +69,30 @@ func (deps Deps) newWait(d api.Deployment, i int, raw json.RawMessage, done stri
 	if i >= 0 && i < len(d.Steps) {
 		w.started = d.Steps[i].StartedAt
 	}
+	return w, nil
+}
+
+// KitReportParams name the site kit an offline deployment waits for: its
+// ID and its report-signing key (base64url ed25519), which the import of a
+// report checks.
+type KitReportParams struct {
+	Kit     string   `json:"kit"`
+	KitKey  string   `json:"kit_key"`
+	Timeout Duration `json:"timeout,omitzero"`
+}
+
+// waitKitReport waits, like wait-installer, for installer.done or
+// installer.failed: an import of the kit's report posts them.
+func (deps Deps) waitKitReport(d api.Deployment, i int, raw json.RawMessage) (engine.Step, error) {
+	var p KitReportParams
+	if err := decode(raw, &p); err != nil {
+		return nil, err
+	}
+	if p.Kit == "" || p.KitKey == "" {
+		return nil, errors.New("params: kit and kit_key are required")
+	}
+	w, _ := deps.newWait(d, i, nil, SignalInstallerDone, true)
+	w.(*Wait).kit, w.(*Wait).timeout = p.Kit, time.Duration(p.Timeout)
 	return w, nil
 }
 
@@ -109,6 +135,9 @@ func (w *Wait) Do(ctx context.Context) error {
 }
 
 func (w *Wait) timeoutHint() string {
+	if w.kit != "" {
+		return "bring site kit " + w.kit + " back and import its reports (ingot media import-reports), or redeploy the host"
+	}
 	if w.installer {
 		return "check the host's console: did it network-boot the installer, and can it reach the server?"
 	}
