@@ -20,12 +20,13 @@ func newMediaCommand(app *App) *cobra.Command {
 		Use:   "media",
 		Short: "Build and write boot media (hybrid ISO/USB images) for hosts that cannot PXE",
 	}
-	cmd.AddCommand(newMediaBuildCommand(app), newMediaWriteCommand(app))
+	cmd.AddCommand(newMediaBuildCommand(app), newMediaWriteCommand(app), newImportReportsCommand(app))
 	return cmd
 }
 
 type mediaBuildFlags struct {
-	generic               bool
+	generic, siteKit      bool
+	kit                   kitFlags
 	out, installer        string
 	deployment, planToken string
 	appendArgs            []string
@@ -34,11 +35,14 @@ type mediaBuildFlags struct {
 func newMediaBuildCommand(app *App) *cobra.Command {
 	var f mediaBuildFlags
 	cmd := &cobra.Command{
-		Use:   "build (--generic | --deployment ID --plan-token T) --server URL -O FILE",
+		Use:   "build (--generic | --deployment ID --plan-token T | --site-kit --hosts H,... | --site-kit --hostgroup G) --server URL -O FILE",
 		Short: "Build a hybrid ISO/USB image that boots the installer in BIOS and UEFI",
 		Long: "The image boots as a CD and from a USB stick. --server is the URL the hosts reach the\n" +
 			"Ingot server at. --generic boots discovery (DHCP; the server identifies the host by MAC\n" +
-			"and serial); --deployment with --plan-token bakes one host's deployment in.",
+			"and serial); --deployment with --plan-token bakes one host's deployment in. --site-kit\n" +
+			"makes a self-contained kit for an air-gapped site: offline deployments of the hosts, their\n" +
+			"plans, the images they need and a report area, all signed by the server; bring the stick\n" +
+			"back and run `ingot media import-reports`.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runMediaBuild(cmd.Context(), app, f)
@@ -51,10 +55,22 @@ func newMediaBuildCommand(app *App) *cobra.Command {
 	fl.StringVar(&f.deployment, "deployment", "", "per-host image: the deployment to install")
 	fl.StringVar(&f.planToken, "plan-token", "", "per-host image: the host's plan token")
 	fl.StringArrayVar(&f.appendArgs, "append", nil, "extra kernel argument (repeatable), e.g. ingot.debug=1")
+	fl.BoolVar(&f.siteKit, "site-kit", false, "a self-contained air-gap kit for --hosts or --hostgroup")
+	fl.StringSliceVar(&f.kit.hosts, "hosts", nil, "site kit: the hosts (comma-separated)")
+	fl.StringVar(&f.kit.hostgroup, "hostgroup", "", "site kit: every host of this hostgroup")
+	fl.BoolVar(&f.kit.keepTang, "keep-tang", false, "site kit: keep the Tang pins (a Tang server is reachable at the site); default TPM-only")
+	fl.StringVar(&f.kit.timeout, "timeout", "", "site kit: how long the offline deployments wait for their reports (default 720h)")
+	fl.Int64Var(&f.kit.reportArea, "report-area", media.DefaultReportArea, "site kit: bytes of the report area (1 MiB per host report)")
 	return cmd
 }
 
 func runMediaBuild(ctx context.Context, app *App, f mediaBuildFlags) error {
+	if f.siteKit {
+		if f.generic || f.deployment != "" || f.planToken != "" {
+			return errors.New("media build: --site-kit goes alone, without --generic or --deployment")
+		}
+		return runKitBuild(ctx, app, f)
+	}
 	perHost := f.deployment != "" || f.planToken != ""
 	if f.generic == perHost {
 		return errors.New("media build: give either --generic or --deployment with --plan-token")
