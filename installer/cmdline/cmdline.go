@@ -17,6 +17,9 @@ type Mode string
 const (
 	ModeDiscovery Mode = "discovery"
 	ModeInstall   Mode = "install"
+	// ModeKit installs from a site kit on the boot medium: no network, no
+	// server; the kit is verified with KitKey.
+	ModeKit Mode = "kit"
 )
 
 // Config is the installer's part of the kernel command line.
@@ -27,6 +30,7 @@ type Config struct {
 	Deployment string // the deployment ID, for signals
 	Debug      bool   // drop to a shell instead of rebooting on failure
 	Iface      string // NIC to configure; default every NIC with link
+	KitKey     string // ingot.kitkey: the server's kit signing key (base64url ed25519)
 }
 
 // Parse reads the ingot.* parameters of a kernel command line. Unknown
@@ -49,6 +53,8 @@ func Parse(line string) (Config, error) {
 			c.Deployment = v
 		case "ingot.iface":
 			c.Iface = v
+		case "ingot.kitkey":
+			c.KitKey = v
 		case "ingot.debug":
 			c.Debug = v == "" || v == "1" || v == "true" || v == "yes"
 		default:
@@ -67,6 +73,12 @@ func Parse(line string) (Config, error) {
 // Validate says what is missing or wrong, and what to set.
 func (c Config) Validate() error {
 	var errs []error
+	if c.Mode == ModeKit {
+		if c.KitKey == "" {
+			return errors.New("ingot.mode=kit needs ingot.kitkey= (the server's kit signing key)")
+		}
+		return nil
+	}
 	if c.Server == "" {
 		errs = append(errs, errors.New("ingot.server= is missing: boot the installer with ingot.server=http://SERVER:PORT"))
 	} else if u, err := url.Parse(c.Server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -82,7 +94,7 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New("ingot.mode=install needs ingot.deployment="))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("ingot.mode=%q: want discovery or install", c.Mode))
+		errs = append(errs, fmt.Errorf("ingot.mode=%q: want discovery, install or kit", c.Mode))
 	}
 	return errors.Join(errs...)
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"ingot.dev/ingot/installer/report"
 	"ingot.dev/ingot/installer/stream"
 )
 
@@ -46,7 +45,7 @@ type progressPoster struct {
 	done chan struct{}
 }
 
-func newProgressPoster(ctx context.Context, c *report.Client, id string, every time.Duration) *progressPoster {
+func newProgressPoster(ctx context.Context, c Server, id string, every time.Duration) *progressPoster {
 	p := &progressPoster{ch: make(chan [2]int64, 1), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)

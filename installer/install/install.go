@@ -24,9 +24,21 @@ import (
 	"ingot.dev/ingot/installer/stream"
 )
 
+// Server is how the installer talks to the Ingot server: a report.Client
+// online, a site kit's recorder offline.
+type Server interface {
+	Do(ctx context.Context, method, path string, in, out any) error
+	Signal(ctx context.Context, id, name string, data any) error
+}
+
+var _ Server = (*report.Client)(nil)
+
 // Config is one install run.
 type Config struct {
-	Client     *report.Client // server URL and the deployment's token
+	Client Server // the server (report.Client: URL and the deployment's token)
+	// Source is where the image comes from; default the server's chunks
+	// over HTTP (Client must then be a *report.Client).
+	Source     stream.Source
 	Deployment string
 	Inventory  plan.Inventory
 	// Target overrides the selected disk: a block device or, in tests, a
@@ -94,7 +106,10 @@ func Run(ctx context.Context, c Config) (plan.Plan, error) {
 	if err != nil {
 		return p, fail("image", err, "the plan's image public key is invalid; check the server's signing key")
 	}
-	src := &stream.HTTP{Base: first(p.Image.Server, c.Client.Base), Token: c.Client.Token}
+	src, err := c.source(p)
+	if err != nil {
+		return p, err
+	}
 	m, err := stream.FetchManifest(ctx, src, p.Image.ID, pub)
 	if err != nil {
 		return p, fail("image", err, "the image manifest cannot be fetched or does not verify; check the image set")
@@ -121,6 +136,18 @@ func Run(ctx context.Context, c Config) (plan.Plan, error) {
 	}
 	con.phase("done: %s installed on %s", p.Host, target)
 	return p, nil
+}
+
+// source is c.Source, or the plan's server over HTTP.
+func (c Config) source(p plan.Plan) (stream.Source, error) {
+	if c.Source != nil {
+		return c.Source, nil
+	}
+	rc, ok := c.Client.(*report.Client)
+	if !ok {
+		return nil, fail("image", fmt.Errorf("no image source"), "a bug: the installer has neither a server nor a kit to read the image from")
+	}
+	return &stream.HTTP{Base: first(p.Image.Server, rc.Base), Token: rc.Token}, nil
 }
 
 // pickTarget selects the disk (or takes the test target) and its size.
