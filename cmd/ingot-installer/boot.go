@@ -46,6 +46,11 @@ func boot() {
 			log.Warn("efivarfs", "err", err)
 		}
 		fmt.Fprintf(out, "ingot: %d modules loaded in %.1fs (uptime %.2fs)\n", n, time.Since(start).Seconds(), uptime())
+		if cfg.Mode == cmdline.ModeKit { // no network, no server
+			inv := inventory.Collect(inventory.Roots{})
+			j := job{cfg: cfg, inv: inv, bootEntry: inv.Firmware == "uefi", log: log, out: out}
+			return j.doKit(ctx, consoleInput())
+		}
 		sysinit.WaitForDevices("/sys/class/net", 5*time.Second)
 		lease, err := netup.Up(ctx, log, cfg.Iface, 90*time.Second)
 		if err != nil {
