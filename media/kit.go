@@ -104,4 +104,3 @@ func writeArea(path, id string, size int64) error {
 	}
 	return f.Close()
 }
-
