@@ -64,3 +64,23 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	}
 	return netip.AddrFrom4(b)
 }
+
+// Args renders s (and the NIC to put it on, when iface is not empty) as
+// kernel parameters: what Parse reads back.
+func (s Static) Args(iface string) []string {
+	a := []string{"ingot.ip=" + s.Addr.String()}
+	if s.Gateway.IsValid() {
+		a = append(a, "ingot.gw="+s.Gateway.String())
+	}
+	if len(s.DNS) > 0 {
+		d := make([]string, len(s.DNS))
+		for i, x := range s.DNS {
+			d[i] = x.String()
+		}
+		a = append(a, "ingot.dns="+strings.Join(d, ","))
+	}
+	if iface != "" {
+		a = append(a, "ingot.iface="+iface)
+	}
+	return a
+}

@@ -57,3 +57,16 @@ func TestParseStatic(t *testing.T) {
 		})
 	}
 }
+
+func TestStaticArgsRoundTrip(t *testing.T) {
+	s := Static{Addr: netip.MustParsePrefix("10.0.0.5/24"), Gateway: netip.MustParseAddr("10.0.0.1"),
+		DNS: []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("fd00::2")}}
+	line := "ingot.server=http://s " + strings.Join(s.Args("52:54:00:00:00:01"), " ")
+	got, err := Parse(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Iface != "52:54:00:00:00:01" || got.Static == nil || got.Static.Addr != s.Addr || got.Static.Gateway != s.Gateway || len(got.Static.DNS) != 2 || got.Static.DNS[1] != s.DNS[1] {
+		t.Errorf("Parse(%q) = %+v %+v", line, got, got.Static)
+	}
+}
