@@ -15,6 +15,7 @@ import (
 	"ingot.dev/ingot/netboot"
 	"ingot.dev/ingot/server/auth"
 	"ingot.dev/ingot/server/engine"
+	"ingot.dev/ingot/server/hostmedia"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
@@ -91,9 +92,15 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 		return nil, err
 	}
 	mounts["/v1/chunks/"] = chunks
+	media, err := hostmedia.New(hostmedia.Config{Store: n.store, Secret: deriver.InstallerSecret, Dir: filepath.Join(cfg.DataDir, "media"),
+		InstallerDir: cfg.installerDir(), PublicURL: cfg.PublicURL, TTL: cfg.MediaTTL, Log: log.With("component", "media")})
+	if err != nil {
+		return nil, err
+	}
+	mounts["/media/"] = media
 	plan := planner.New(n.store)
 	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
-	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts,
+	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, Media: media,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
 		PublicURL: cfg.PublicURL, SigningKey: pub}, mounts)
 	return n, nil

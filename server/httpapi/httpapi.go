@@ -35,6 +35,7 @@ type Deps struct {
 	Engine   Waker
 	Images   Images
 	Rollouts Rollouts
+	Media    Media // nil: POST /v1/hosts/{name}/media answers 501
 	Log      *slog.Logger
 	Now      func() time.Time
 	Version  string
@@ -84,6 +85,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerInstaller()
 	a.registerDiscovery()
 	a.registerRollouts()
+	a.registerMedia()
 	return a
 }
 

@@ -23,6 +23,13 @@ import (
 	"ingot.dev/ingot/server/store/sqlstore"
 )
 
+// fakeMedia mints a ticket for any host (hostmedia has its own tests).
+type fakeMedia struct{}
+
+func (fakeMedia) MintForHost(_ context.Context, host string) (api.MediaTicket, error) {
+	return api.MediaTicket{Deployment: "dep_" + api.DeploymentID(host), Path: "/media/x/ingot.iso"}, nil
+}
+
 type nopWaker struct{}
 
 func (nopWaker) Wake() {}
@@ -52,8 +59,8 @@ func newEnv(t *testing.T) *env {
 	}
 	mux := http.NewServeMux()
 	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: newImages(t),
-		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)),
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)), Media: fakeMedia{},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: st, url: srv.URL}
