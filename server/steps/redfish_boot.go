@@ -20,7 +20,9 @@ type BMCBootParams struct {
 	Target redfish.BootTarget `json:"target"`
 }
 
-func (p BMCBootParams) media() bool { return p.Target == redfish.BootCd || p.Target == redfish.BootUsbCd }
+func (p BMCBootParams) media() bool {
+	return p.Target == redfish.BootCd || p.Target == redfish.BootUsbCd
+}
 
 // BMCBoot (optionally inserts the per-host ISO as virtual media,) sets a
 // one-time boot override, verified by reading it back, and power cycles the
