@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -50,7 +51,7 @@ func TestDeployVirtualMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.dep, m.on = res.Deployments[0].ID, time.Now()
-	iso := fetchHostISO(t, ctx, c, m.name)
+	iso, token := fetchHostISO(t, ctx, c, m.name)
 
 	follow(t, ctx, c, m)
 	if t.Failed() {
@@ -66,6 +67,10 @@ func TestDeployVirtualMedia(t *testing.T) {
 	}
 	if _, err := c.Download(ctx, iso.Path, nilWriter{}); client.StatusOf(err) != http.StatusNotFound && client.StatusOf(err) != http.StatusGone {
 		t.Errorf("one-time URL after the deployment: %v; want 404 or 410", err)
+	}
+	logged, _ := os.ReadFile(l.Log.Name())
+	if secret := strings.Split(iso.Path, "/")[2]; strings.Contains(string(logged), token) || strings.Contains(string(logged), secret) {
+		t.Error("the server log holds the installer token or a one-time URL's secret")
 	}
 	t.Logf("%s (virtual media, static address %s): installer kernel %v, image written %v, OS up %v, first boot reported %v after deploy",
 		m.name, addr, m.get("installer"), m.get("written"), m.get("os"), m.get("phoned"))
@@ -140,8 +145,9 @@ func register(t *testing.T, c *client.Client, m *machine, addr netip.Prefix, end
 	}
 }
 
-// fetchHostISO downloads the host's ISO as `ingot media build --host` does.
-func fetchHostISO(t *testing.T, ctx context.Context, c *client.Client, host string) api.MediaTicket {
+// fetchHostISO downloads the host's ISO as `ingot media build --host` does
+// and returns the URL and the installer token on the ISO's command line.
+func fetchHostISO(t *testing.T, ctx context.Context, c *client.Client, host string) (api.MediaTicket, string) {
 	start := time.Now()
 	tk, err := c.HostMedia(ctx, host)
 	if err != nil {
@@ -157,7 +163,16 @@ func fetchHostISO(t *testing.T, ctx context.Context, c *client.Client, host stri
 		t.Fatalf("downloading the host's ISO: %d bytes, %v", n, err)
 	}
 	t.Logf("host ISO: %.1f MiB, minted and fetched in %v", float64(n)/(1<<20), time.Since(start).Round(time.Millisecond))
-	return tk
+	cfg := filepath.Join(t.TempDir(), "grub.cfg")
+	if out, err := exec.Command("xorriso", "-osirrox", "on", "-indev", f.Name(), "-extract", "/boot/grub/grub.cfg", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("xorriso: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(cfg)
+	tok := regexp.MustCompile(`'ingot\.token=([^']+)'`).FindSubmatch(b)
+	if tok == nil || !strings.Contains(string(b), "'ingot.ip=") {
+		t.Fatalf("the host's ISO lacks the token or the static address:\n%s", b)
+	}
+	return tk, string(tok[1])
 }
 
 // checkStatic: the installer used the static address without DHCP, and
