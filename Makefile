@@ -75,8 +75,8 @@ demo: deps build/go.mod ## deploy a real VM end to end (PXE, installer, Debian, 
 demo-api: build ## the API-only tour: images, hostgroups, hosts, a deployment driven by signals (no root needed)
 	bash scripts/demo
 
-e2e: build/go.mod ## the end-to-end VM test alone (BIOS + UEFI deploy, discovery)
-	$(GO) test -count=1 -timeout 25m -v -run TestDeployVMs ./internal/e2e
+e2e: build/go.mod ## the end-to-end VM tests alone (BIOS + UEFI deploy, discovery, Redfish virtual media)
+	$(GO) test -count=1 -timeout 25m -v -run 'TestDeployVMs|TestDeployVirtualMedia' ./internal/e2e
 
 clean: ## remove build outputs
 	rm -rf $(BIN) build

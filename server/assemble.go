@@ -15,6 +15,7 @@ import (
 	"ingot.dev/ingot/netboot"
 	"ingot.dev/ingot/server/auth"
 	"ingot.dev/ingot/server/engine"
+	"ingot.dev/ingot/server/hostmedia"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
@@ -78,10 +79,15 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	if err != nil {
 		return nil, err
 	}
+	media, err := hostmedia.New(hostmedia.Config{Store: n.store, Secret: deriver.InstallerSecret, Dir: filepath.Join(cfg.DataDir, "media"),
+		InstallerDir: cfg.installerDir(), PublicURL: cfg.PublicURL, TTL: cfg.MediaTTL, Log: log.With("component", "media")})
+	if err != nil {
+		return nil, err
+	}
 	reg := engine.NewRegistry()
 	bmcs := &bmcConnector{creds: n.store, quirks: n.store, box: box, log: log.With("component", "bmc")}
 	steps.Register(reg, steps.Deps{Hosts: n.store, Catalog: n.store, Signals: n.store, Events: n.store, Images: images,
-		Tokens: &installerTokens{store: n.store, deriver: deriver}, BMC: bmcs})
+		Tokens: &installerTokens{store: n.store, deriver: deriver}, BMC: bmcs, Media: media})
 	n.engine, err = engine.New(n.store, reg, engine.Config{LeaseTTL: cfg.LeaseTTL, PollInterval: cfg.PollInterval, GlobalCap: cfg.GlobalCap, Workers: cfg.Workers}, log.With("component", "engine"))
 	if err != nil {
 		return nil, err
@@ -92,9 +98,10 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 		return nil, err
 	}
 	mounts["/v1/chunks/"] = chunks
+	mounts["/media/"] = media
 	plan := planner.New(n.store)
 	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
-	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, BMC: bmcs,
+	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, BMC: bmcs, Media: media,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
 		PublicURL: cfg.PublicURL, SigningKey: pub}, mounts)
 	return n, nil

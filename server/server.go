@@ -33,6 +33,8 @@ type Config struct {
 	LeaseTTL       time.Duration // default 30s
 	PollInterval   time.Duration // default 2s
 	DefaultTimeout time.Duration // deployment deadline; default 2h
+	InstallerDir   string        // installer kernel + initramfs for per-host ISOs; default the netboot one, else build/installer
+	MediaTTL       time.Duration // lifetime of a one-time media URL; default 30m
 	Version        string
 }
 
@@ -65,6 +67,16 @@ func setDefault[T int | time.Duration](v *T, def T) {
 	if *v <= 0 {
 		*v = def
 	}
+}
+
+func (c *Config) installerDir() string {
+	switch {
+	case c.InstallerDir != "":
+		return c.InstallerDir
+	case c.Netboot != nil && c.Netboot.InstallerDir != "":
+		return c.Netboot.InstallerDir
+	}
+	return "build/installer"
 }
 
 func (c *Config) embedded() bool { return c.Database == "" || strings.HasPrefix(c.Database, "sqlite:") }

@@ -44,6 +44,8 @@ func newServeCommand(app *App) *cobra.Command {
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 0, "how long a crashed replica's deployments stay claimed (default 30s)")
 	f.DurationVar(&cfg.PollInterval, "poll", 0, "how often the engine looks for due work (default 2s)")
 	f.DurationVar(&cfg.DefaultTimeout, "deployment-timeout", 0, "default deadline of a deployment (default 2h)")
+	f.StringVar(&cfg.InstallerDir, "installer", "", "installer kernel + initramfs for per-host ISOs (default: the netboot installer_dir, else build/installer)")
+	f.DurationVar(&cfg.MediaTTL, "media-ttl", 0, "how long a one-time media URL works at most (default 30m)")
 	f.StringVar(&netbootFile, "netboot", "", "netboot YAML (DHCP/proxyDHCP interfaces, TFTP, RA); without it nothing is sent beyond --listen")
 	f.BoolVar(&debug, "debug", false, "debug logging")
 	return cmd

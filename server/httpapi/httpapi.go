@@ -38,6 +38,7 @@ type Deps struct {
 	// BMC talks to BMCs (probe, inventory); nil answers the BMC routes
 	// with 501.
 	BMC     BMCs
+	Media   Media // nil: POST /v1/hosts/{name}/media answers 501
 	Log     *slog.Logger
 	Now     func() time.Time
 	Version string
@@ -88,6 +89,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerDiscovery()
 	a.registerRollouts()
 	a.registerBMC()
+	a.registerMedia()
 	return a
 }
 

@@ -32,6 +32,7 @@ func mutatingRoutes() []route {
 		{"deploy", "POST", "/v1/deployments", api.DeployRequest{Hosts: []string{"web-1"}, DryRun: true}, []string{"hostgroup:deploy:web", "imageset:deploy:base"}},
 		{"probe bmc", "POST", "/v1/hosts/web-1/bmc/probe", api.BMCProbeRequest{}, []string{"hostgroup:manage:web"}},
 		{"import hosts", "POST", "/v1/hosts/import", api.HostImportRequest{Redfish: []string{"https://bmc-1.example"}, Hostgroup: "web"}, []string{"hostgroup:manage:web"}},
+		{"mint host media", "POST", "/v1/hosts/web-1/media", nil, []string{"hostgroup:deploy:web"}},
 		{"start rollout", "POST", "/v1/rollouts", api.Rollout{Hostgroup: "web", Canary: 1, Batch: 10, MaxFailures: 5}, []string{"hostgroup:deploy:web", "imageset:deploy:base"}},
 		{"create token", "POST", "/v1/tokens", api.Token{Name: "ops", Scopes: []string{"host:read"}}, []string{"admin"}},
 		{"put credential", "PUT", "/v1/credentials/bmc", api.Credential{Name: "bmc", Username: "root", Password: "calvin"}, []string{"admin"}},

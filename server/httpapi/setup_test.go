@@ -24,6 +24,13 @@ import (
 	"ingot.dev/ingot/server/store/sqlstore"
 )
 
+// fakeMedia mints a ticket for any host (hostmedia has its own tests).
+type fakeMedia struct{}
+
+func (fakeMedia) MintForHost(_ context.Context, host string) (api.MediaTicket, error) {
+	return api.MediaTicket{Deployment: "dep_" + api.DeploymentID(host), Path: "/media/x/ingot.iso"}, nil
+}
+
 type nopWaker struct{}
 
 func (nopWaker) Wake() {}
@@ -53,7 +60,7 @@ func newEnv(t *testing.T) *env {
 	}
 	mux := http.NewServeMux()
 	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: newImages(t),
-		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)),
+		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)), Media: fakeMedia{},
 		BMC: fakeBMCs{machines: map[string]redfish.Inventory{
 			"https://bmc-1.example": machine("SER-1", "node-1.example", "52:54:00:aa:00:01"),
 			"https://bmc-2.example": machine("SER 2/x", "localhost", "52:54:00:aa:00:02", "52:54:00:aa:00:03"),
