@@ -165,6 +165,41 @@ type Store interface {
 	ActiveRollouts(ctx context.Context) ([]api.Rollout, error) // not finished, oldest first
 	FinishRollout(ctx context.Context, id api.RolloutID, at time.Time) error
 
+	Builds
+
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// BuildFilter narrows ListBuilds; builds are listed newest first.
+type BuildFilter struct {
+	ListOptions
+	State api.BuildState
+}
+
+// Builds keeps image build jobs and their logs. A running build belongs to
+// one owner (a server process) that proves it is alive by saving it.
+type Builds interface {
+	CreateBuild(ctx context.Context, b api.Build) error // ConflictError "id"
+	GetBuild(ctx context.Context, id api.BuildID) (api.Build, error)
+	ListBuilds(ctx context.Context, f BuildFilter) (api.Page[api.Build], error)
+	// ClaimBuild moves the oldest queued build to running for owner, or
+	// returns ErrNotFound when none is queued.
+	ClaimBuild(ctx context.Context, owner string, now time.Time) (api.Build, error)
+	// SaveBuild writes a running build's phase, progress, state, error,
+	// image and finish time, and marks owner alive at now. It returns the
+	// stored build (whose Cancel may have been set meanwhile), or
+	// ErrLeaseLost if the build is no longer running for owner.
+	SaveBuild(ctx context.Context, owner string, b api.Build, now time.Time) (api.Build, error)
+	// CancelBuild cancels a queued build at once and marks a running one
+	// for cancellation; a finished build is returned unchanged.
+	CancelBuild(ctx context.Context, id api.BuildID, now time.Time) (api.Build, error)
+	// FailStaleBuilds fails every running build whose owner was last alive
+	// before before (a crashed or restarted server), with reason as error.
+	FailStaleBuilds(ctx context.Context, before time.Time, reason string, now time.Time) (int, error)
+	// AppendBuildLog appends lines (their Seq is filled in) and keeps only
+	// the newest keep lines of the build's log.
+	AppendBuildLog(ctx context.Context, id api.BuildID, lines []api.BuildLogLine, keep int) error
+	// BuildLog returns up to limit lines after seq afterSeq, oldest first.
+	BuildLog(ctx context.Context, id api.BuildID, afterSeq int64, limit int) ([]api.BuildLogLine, error)
 }

@@ -48,6 +48,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReleaseAll", testReleaseAll},
 		{"Leases", testLeases},
 		{"Rollouts", testRollouts},
+		{"Builds", testBuilds},
+		{"BuildCancel", testBuildCancel},
+		{"BuildLog", testBuildLog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
