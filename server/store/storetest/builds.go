@@ -27,7 +27,9 @@ func testBuilds(t *testing.T, s store.Store) {
 	_, err := s.GetBuild(ctx, "bld_nope")
 	wantNotFound(t, err)
 
-	got := walk(t, 1, func(o store.ListOptions) (api.Page[api.Build], error) { return s.ListBuilds(ctx, store.BuildFilter{ListOptions: o}) })
+	got := walk(t, 1, func(o store.ListOptions) (api.Page[api.Build], error) {
+		return s.ListBuilds(ctx, store.BuildFilter{ListOptions: o})
+	})
 	diff(t, "ListBuilds (newest first)", []api.Build{b2, b1}, got)
 
 	// Claims take the oldest queued build, then none is left.
