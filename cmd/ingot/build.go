@@ -18,6 +18,7 @@ import (
 	"ingot.dev/ingot/imagebuild/mkosi"
 	"ingot.dev/ingot/imagebuild/oci"
 	"ingot.dev/ingot/imagebuild/rawimport"
+	"ingot.dev/ingot/server/chunkstore"
 )
 
 type buildFlags struct {
@@ -112,7 +113,7 @@ func runBuild(ctx context.Context, app *App, path string, f buildFlags) (string,
 		return "", err
 	}
 	defer art.Remove()
-	m, err := imagebuild.Publish(ctx, art, storeSink{svc.Store}, chunker.Options{Level: f.level})
+	m, err := imagebuild.Publish(ctx, art, chunkstore.Sink{Store: svc.Store}, chunker.Options{Level: f.level})
 	if err != nil {
 		return "", err
 	}
