@@ -14,6 +14,8 @@ import (
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/netboot"
 	"ingot.dev/ingot/server/auth"
+	"ingot.dev/ingot/server/builds"
+	"ingot.dev/ingot/server/chunkstore"
 	"ingot.dev/ingot/server/engine"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
@@ -32,6 +34,7 @@ type node struct {
 	lock     *os.File
 	netboot  func(context.Context) error // DHCP, TFTP, RA; nil when not configured
 	rollouts *rollout.Controller
+	builds   *builds.Runner // nil without builders
 }
 
 func (n *node) close() {
@@ -93,10 +96,31 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	mounts["/v1/chunks/"] = chunks
 	plan := planner.New(n.store)
 	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
-	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts,
+	deps := httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
-		PublicURL: cfg.PublicURL, SigningKey: pub}, mounts)
+		PublicURL: cfg.PublicURL, SigningKey: pub}
+	if cfg.Builders != nil {
+		if n.builds, err = newBuilds(cfg, n.store, images, log.With("component", "builds")); err != nil {
+			return nil, err
+		}
+		deps.Builds = n.builds
+	}
+	n.handler = newHandler(n.store, deps, mounts)
 	return n, nil
+}
+
+// newBuilds is the image build runner: work directories under
+// DATA/builds, import files under DATA/imports.
+func newBuilds(cfg Config, st store.Store, images imageService, log *slog.Logger) (*builds.Runner, error) {
+	data, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return builds.New(st, images, builds.Config{
+		Registry: cfg.Builders, Chunks: chunkstore.Sink{Store: images.Store},
+		WorkRoot: filepath.Join(data, "builds"), ImportRoot: filepath.Join(data, "imports"),
+		Concurrency: cfg.BuildConcurrency, Exclusive: cfg.embedded(), Epoch: cfg.BuildEpoch,
+	}, log)
 }
 
 // lockDataDir takes an exclusive lock so two servers never share one data

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"ingot.dev/ingot/imagebuild"
 )
 
 // Config is `ingot serve`'s configuration. The zero value plus Validate's
@@ -34,6 +36,11 @@ type Config struct {
 	PollInterval   time.Duration // default 2s
 	DefaultTimeout time.Duration // deployment deadline; default 2h
 	Version        string
+	// Builders are the image build backends main registered; nil: the
+	// server runs no builds (POST /v1/builds answers 501).
+	Builders         *imagebuild.Registry
+	BuildConcurrency int       // builds at once; default 1, the rest queue
+	BuildEpoch       time.Time // SOURCE_DATE_EPOCH of server builds; zero: each build's start
 }
 
 // Validate fills in defaults and checks the rest.
@@ -55,6 +62,7 @@ func (c *Config) Validate() error {
 	setDefault(&c.LeaseTTL, 30*time.Second)
 	setDefault(&c.PollInterval, 2*time.Second)
 	setDefault(&c.DefaultTimeout, 2*time.Hour)
+	setDefault(&c.BuildConcurrency, 1)
 	if c.Version == "" {
 		c.Version = "dev"
 	}
@@ -105,6 +113,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) er
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return n.engine.Run(gctx) })
 	g.Go(func() error { return n.rollouts.Run(gctx) })
+	if n.builds != nil {
+		g.Go(func() error { return n.builds.Run(gctx) })
+	}
 	if n.netboot != nil {
 		g.Go(func() error { return n.netboot(gctx) })
 	}

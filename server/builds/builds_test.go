@@ -18,6 +18,7 @@ import (
 	"ingot.dev/ingot/server/builds"
 	"ingot.dev/ingot/server/chunkstore"
 	"ingot.dev/ingot/server/imagecheck"
+	"ingot.dev/ingot/server/imagecheck/imagechecktest"
 	"ingot.dev/ingot/server/store"
 	"ingot.dev/ingot/server/store/sqlstore"
 )
@@ -46,18 +47,9 @@ func newEnv(t *testing.T, mod func(*builds.Config)) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	e := &env{dir: dir, store: st, block: &blockingBuilder{started: make(chan string, 1)}}
-	cs, err := chunkstore.NewLocal(filepath.Join(dir, "chunks"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mans, err := chunkstore.NewManifests(filepath.Join(dir, "manifests"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, _ := ed25519.GenerateKey(nil)
-	e.svc = &chunkstore.Service{Store: cs, Manifests: mans, Key: key}
+	e.svc = imagechecktest.NewService(t)
 	cfg := builds.Config{
-		Registry: imagebuild.NewRegistry(rawimport.New(), e.block), Chunks: chunkstore.Sink{Store: cs},
+		Registry: imagebuild.NewRegistry(rawimport.New(), e.block), Chunks: chunkstore.Sink{Store: e.svc.Store},
 		WorkRoot: filepath.Join(dir, "work"), ImportRoot: filepath.Join(dir, "imports"),
 		Poll: 20 * time.Millisecond, Exclusive: true, Epoch: time.Unix(1700000000, 0),
 	}
@@ -265,11 +257,16 @@ func TestRestartFailsInterruptedBuilds(t *testing.T) {
 	if _, err := e.store.ClaimBuild(t.Context(), "the-old-server", time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	leftover := filepath.Join(e.dir, "work", "build-slow-123")
+	if err := os.MkdirAll(filepath.Join(leftover, "backend"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	e.start(t)
 	b = e.wait(t, b.ID)
 	if b.State != api.BuildFailed || !strings.Contains(b.Error, "server restarted") {
 		t.Fatalf("interrupted build after restart: %+v", b)
 	}
+	assertNoWorkDirs(t, e)
 }
 
 // TestStopFailsRunningBuild: a server that stops fails its running build

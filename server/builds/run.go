@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/imagebuild"
 	"ingot.dev/ingot/server/store"
 )
 
@@ -24,6 +25,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	before := r.cfg.Now().Add(-r.cfg.StaleAfter)
 	if r.cfg.Exclusive {
 		before = r.cfg.Now().Add(time.Second) // nothing of ours runs yet
+		if err := imagebuild.CleanWorkRoot(r.cfg.WorkRoot); err != nil {
+			r.log.Warn("removing work directories of interrupted builds", "err", err)
+		}
 	}
 	r.failStale(ctx, before, "interrupted: the server restarted during the build; submit it again")
 	var wg sync.WaitGroup

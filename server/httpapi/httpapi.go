@@ -35,6 +35,7 @@ type Deps struct {
 	Engine   Waker
 	Images   Images
 	Rollouts Rollouts
+	Builds   Builds // nil: the server runs no builds
 	Log      *slog.Logger
 	Now      func() time.Time
 	Version  string
@@ -84,6 +85,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerInstaller()
 	a.registerDiscovery()
 	a.registerRollouts()
+	a.registerBuilds()
 	return a
 }
 

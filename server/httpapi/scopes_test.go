@@ -39,6 +39,9 @@ func mutatingRoutes() []route {
 		{"delete imageset", "DELETE", "/v1/imagesets/unused", nil, []string{"imageset:manage:unused"}},
 		{"delete image", "DELETE", "/v1/images/" + imgC, nil, []string{"admin"}},
 		{"delete token", "DELETE", "/v1/tokens/none", nil, []string{"admin"}},
+		{"submit build", "POST", "/v1/builds", api.BuildRequest{Recipe: api.RawJSON(`{"name":"deb","backend":"import","file":"deb.raw"}`), ImageSet: "base"}, []string{"image:build", "imageset:manage:base"}},
+		{"submit build into the recipe's set", "POST", "/v1/builds", api.BuildRequest{Recipe: api.RawJSON(`{"name":"deb","backend":"import","file":"deb.raw"}`)}, []string{"image:build", "imageset:manage:deb"}},
+		{"cancel build", "POST", "/v1/builds/" + fixtureBuild + "/cancel", nil, []string{"image:build", "imageset:manage:base"}},
 	}
 }
 
@@ -53,6 +56,7 @@ func TestMutatingRoutesNeedTheirScopes(t *testing.T) {
 			ctx := context.Background()
 			must(t)(e.admin.Hostgroups().Create(ctx, api.Hostgroup{Name: "empty", ImageSet: "base"}))
 			must(t)(e.admin.ImageSets().Create(ctx, api.ImageSet{Name: "unused", Variants: []api.Variant{}}))
+			e.queuedBuild(fixtureBuild, "base")
 			if got := status(client.New(e.url, "").Do(ctx, r.method, r.path, nil, r.body, nil)); got != http.StatusUnauthorized {
 				t.Errorf("without token: status %d, want 401", got)
 			}
