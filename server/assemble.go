@@ -21,6 +21,7 @@ import (
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
 	"ingot.dev/ingot/server/secret"
+	"ingot.dev/ingot/server/setcheck"
 	"ingot.dev/ingot/server/steps"
 	"ingot.dev/ingot/server/store"
 	"ingot.dev/ingot/server/store/sqlstore"
@@ -28,13 +29,14 @@ import (
 
 // node is one assembled server: what Run starts and closes.
 type node struct {
-	store    store.Store
-	engine   *engine.Engine
-	handler  http.Handler
-	lock     *os.File
-	netboot  func(context.Context) error // DHCP, TFTP, RA; nil when not configured
-	rollouts *rollout.Controller
-	builds   *builds.Runner // nil without builders
+	store     store.Store
+	engine    *engine.Engine
+	handler   http.Handler
+	lock      *os.File
+	netboot   func(context.Context) error // DHCP, TFTP, RA; nil when not configured
+	rollouts  *rollout.Controller
+	builds    *builds.Runner // nil without builders
+	setChecks *setcheck.Scheduler
 }
 
 func (n *node) close() {
@@ -96,9 +98,10 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	mounts["/v1/chunks/"] = chunks
 	plan := planner.New(n.store)
 	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
+	n.setChecks = &setcheck.Scheduler{Store: n.store, Images: deepChecker{images}, Interval: cfg.ImageCheckInterval, Log: log.With("component", "setcheck")}
 	deps := httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
-		PublicURL: cfg.PublicURL, SigningKey: pub}
+		PublicURL: cfg.PublicURL, SigningKey: pub, SetChecker: n.setChecks}
 	if cfg.Builders != nil {
 		if n.builds, err = newBuilds(cfg, n.store, images, log.With("component", "builds")); err != nil {
 			return nil, err

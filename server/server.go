@@ -41,6 +41,9 @@ type Config struct {
 	Builders         *imagebuild.Registry
 	BuildConcurrency int       // builds at once; default 1, the rest queue
 	BuildEpoch       time.Time // SOURCE_DATE_EPOCH of server builds; zero: each build's start
+	// ImageCheckInterval is how often every image set is checked in full
+	// (every chunk read and hashed); 0: never (ingot serve's default is 6h).
+	ImageCheckInterval time.Duration
 }
 
 // Validate fills in defaults and checks the rest.
@@ -116,6 +119,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) er
 	if n.builds != nil {
 		g.Go(func() error { return n.builds.Run(gctx) })
 	}
+	g.Go(func() error { return n.setChecks.Run(gctx) })
 	if n.netboot != nil {
 		g.Go(func() error { return n.netboot(gctx) })
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -50,6 +51,7 @@ func newServeCommand(app *App) *cobra.Command {
 	f.DurationVar(&cfg.PollInterval, "poll", 0, "how often the engine looks for due work (default 2s)")
 	f.DurationVar(&cfg.DefaultTimeout, "deployment-timeout", 0, "default deadline of a deployment (default 2h)")
 	f.StringVar(&netbootFile, "netboot", "", "netboot YAML (DHCP/proxyDHCP interfaces, TFTP, RA); without it nothing is sent beyond --listen")
+	f.DurationVar(&cfg.ImageCheckInterval, "image-check-interval", 6*time.Hour, "how often every image set is checked in full (every chunk read and hashed); 0: never")
 	f.IntVar(&cfg.BuildConcurrency, "build-concurrency", 1, "image builds run at once; the rest queue")
 	f.BoolVar(&debug, "debug", false, "debug logging")
 	return cmd

@@ -36,9 +36,12 @@ type Deps struct {
 	Images   Images
 	Rollouts Rollouts
 	Builds   Builds // nil: the server runs no builds
-	Log      *slog.Logger
-	Now      func() time.Time
-	Version  string
+	// SetChecker checks image sets on demand; nil: POST
+	// /v1/imagesets/{name}/check answers 501.
+	SetChecker SetChecker
+	Log        *slog.Logger
+	Now        func() time.Time
+	Version    string
 	// DefaultTimeout is a deployment's deadline when the request sets none.
 	DefaultTimeout time.Duration
 	// PublicURL is the base URL installers and booting machines reach the

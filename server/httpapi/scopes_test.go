@@ -36,6 +36,7 @@ func mutatingRoutes() []route {
 		{"delete credential", "DELETE", "/v1/credentials/nothing", nil, []string{"admin"}},
 		{"delete host", "DELETE", "/v1/hosts/web-1", nil, []string{"hostgroup:manage:web"}},
 		{"delete hostgroup", "DELETE", "/v1/hostgroups/empty", nil, []string{"hostgroup:manage:empty"}},
+		{"check imageset", "POST", "/v1/imagesets/base/check", nil, []string{"imageset:manage:base"}},
 		{"delete imageset", "DELETE", "/v1/imagesets/unused", nil, []string{"imageset:manage:unused"}},
 		{"delete image", "DELETE", "/v1/images/" + imgC, nil, []string{"admin"}},
 		{"delete token", "DELETE", "/v1/tokens/none", nil, []string{"admin"}},

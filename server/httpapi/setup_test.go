@@ -23,6 +23,7 @@ import (
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
 	"ingot.dev/ingot/server/secret"
+	"ingot.dev/ingot/server/setcheck"
 	"ingot.dev/ingot/server/store"
 	"ingot.dev/ingot/server/store/sqlstore"
 )
@@ -67,7 +68,8 @@ func newEnv(t *testing.T) *env {
 	mux := http.NewServeMux()
 	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: imgs,
 		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)), Builds: runner,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		SetChecker: &setcheck.Scheduler{Store: st, Images: checkedImages{imgs}, Log: slog.New(slog.DiscardHandler)},
+		Log:        slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, dir: dir, store: st, url: srv.URL, builds: runner}

@@ -88,7 +88,10 @@ type Store interface {
 	CreateImageSet(ctx context.Context, s api.ImageSet) (api.ImageSet, error) // ConflictError on name, unknown image
 	GetImageSet(ctx context.Context, name string) (api.ImageSet, error)
 	ListImageSets(ctx context.Context, opt ListOptions) (api.Page[api.ImageSet], error)
-	UpdateImageSet(ctx context.Context, s api.ImageSet) (api.ImageSet, error)
+	UpdateImageSet(ctx context.Context, s api.ImageSet) (api.ImageSet, error) // clears the recorded check
+	// RecordImageSetCheck stores the outcome of a check of the set as it
+	// was at updatedAt; ConflictError "updated_at" if it changed since.
+	RecordImageSetCheck(ctx context.Context, name string, updatedAt time.Time, c api.ImageSetCheck) error
 	DeleteImageSet(ctx context.Context, name string) error // ConflictError while a hostgroup uses it
 
 	CreateHostgroup(ctx context.Context, g api.Hostgroup) (api.Hostgroup, error) // ConflictError on name, unknown image set

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Builds", testBuilds},
 		{"BuildCancel", testBuildCancel},
 		{"BuildLog", testBuildLog},
+		{"ImageSetCheck", testImageSetCheck},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
