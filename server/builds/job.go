@@ -20,6 +20,8 @@ type job struct {
 
 	mu sync.Mutex
 	b  api.Build
+
+	saving sync.Mutex // saves in order: an older snapshot never overwrites a newer one
 }
 
 func newJob(r *Runner, b api.Build) *job {
@@ -124,6 +126,8 @@ func (j *job) progress(percent int) {
 }
 
 func (j *job) save(ctx context.Context) (api.Build, error) {
+	j.saving.Lock()
+	defer j.saving.Unlock()
 	j.mu.Lock()
 	b := j.b
 	j.mu.Unlock()
