@@ -81,3 +81,16 @@ type ImageSetCheck struct {
 	Status CheckStatus `json:"status" enum:"ok,failed"`
 	Error  string      `json:"error,omitempty" doc:"What is broken: the variant, the image and the chunk."`
 }
+
+// HostImage is a transient per-host image: its hostgroup's base image plus
+// the host's config layer. It is removed after its deployment succeeds or
+// when it expires; its chunks are shared with the base except the layer's.
+type HostImage struct {
+	ID         string       `json:"id" doc:"Digest of the signed manifest."`
+	Host       string       `json:"host"`
+	Base       string       `json:"base" doc:"The base image it extends."`
+	Deployment DeploymentID `json:"deployment,omitempty" doc:"Removed once this deployment succeeds."`
+	NewBytes   int64        `json:"new_bytes" doc:"Bytes it added to the chunk store (layer chunks and manifest)."`
+	CreatedAt  time.Time    `json:"created_at"`
+	ExpiresAt  time.Time    `json:"expires_at"`
+}

@@ -169,6 +169,7 @@ type Store interface {
 	FinishRollout(ctx context.Context, id api.RolloutID, at time.Time) error
 
 	Builds
+	HostImages
 
 	Ping(ctx context.Context) error
 	Close() error
@@ -205,4 +206,13 @@ type Builds interface {
 	AppendBuildLog(ctx context.Context, id api.BuildID, lines []api.BuildLogLine, keep int) error
 	// BuildLog returns up to limit lines after seq afterSeq, oldest first.
 	BuildLog(ctx context.Context, id api.BuildID, afterSeq int64, limit int) ([]api.BuildLogLine, error)
+}
+
+// HostImages keeps the records of transient per-host images.
+type HostImages interface {
+	// PutHostImage records hi, replacing the record of the same ID (the
+	// same host config on the same base makes the same image).
+	PutHostImage(ctx context.Context, hi api.HostImage) error
+	ListHostImages(ctx context.Context) ([]api.HostImage, error) // oldest first
+	DeleteHostImage(ctx context.Context, id string) error
 }
