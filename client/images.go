@@ -31,3 +31,11 @@ func (c *Client) CheckImageSet(ctx context.Context, name string) (api.ImageSet, 
 	err := c.Do(ctx, http.MethodPost, "/v1/imagesets/"+url.PathEscape(name)+"/check", nil, nil, &out)
 	return out, err
 }
+
+// MaterializeHostImage makes the host's transient image on the server;
+// deployment, when set, removes it once that deployment succeeds.
+func (c *Client) MaterializeHostImage(ctx context.Context, host string, deployment api.DeploymentID) (api.HostImage, error) {
+	var out api.HostImage
+	err := c.Do(ctx, http.MethodPost, "/v1/hosts/"+url.PathEscape(host)+"/image", nil, map[string]any{"deployment": deployment}, &out)
+	return out, err
+}

@@ -17,6 +17,7 @@ import (
 	"ingot.dev/ingot/server/builds"
 	"ingot.dev/ingot/server/chunkstore"
 	"ingot.dev/ingot/server/engine"
+	"ingot.dev/ingot/server/hostimage"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
@@ -37,6 +38,7 @@ type node struct {
 	rollouts  *rollout.Controller
 	builds    *builds.Runner // nil without builders
 	setChecks *setcheck.Scheduler
+	hostImgs  *hostimage.Manager
 }
 
 func (n *node) close() {
@@ -98,10 +100,11 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	mounts["/v1/chunks/"] = chunks
 	plan := planner.New(n.store)
 	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
+	n.hostImgs = &hostimage.Manager{Store: n.store, Images: images.Service, TTL: cfg.HostImageTTL}
 	n.setChecks = &setcheck.Scheduler{Store: n.store, Images: deepChecker{images}, Interval: cfg.ImageCheckInterval, Log: log.With("component", "setcheck")}
 	deps := httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
-		PublicURL: cfg.PublicURL, SigningKey: pub, SetChecker: n.setChecks}
+		PublicURL: cfg.PublicURL, SigningKey: pub, SetChecker: n.setChecks, HostImages: n.hostImgs}
 	if cfg.Builders != nil {
 		if n.builds, err = newBuilds(cfg, n.store, images, log.With("component", "builds")); err != nil {
 			return nil, err

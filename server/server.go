@@ -44,6 +44,9 @@ type Config struct {
 	// ImageCheckInterval is how often every image set is checked in full
 	// (every chunk read and hashed); 0: never (ingot serve's default is 6h).
 	ImageCheckInterval time.Duration
+	// HostImageTTL is how long a host image lives unless its deployment
+	// succeeds first; default 24h.
+	HostImageTTL time.Duration
 }
 
 // Validate fills in defaults and checks the rest.
@@ -66,6 +69,7 @@ func (c *Config) Validate() error {
 	setDefault(&c.PollInterval, 2*time.Second)
 	setDefault(&c.DefaultTimeout, 2*time.Hour)
 	setDefault(&c.BuildConcurrency, 1)
+	setDefault(&c.HostImageTTL, 24*time.Hour)
 	if c.Version == "" {
 		c.Version = "dev"
 	}
@@ -120,6 +124,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) er
 		g.Go(func() error { return n.builds.Run(gctx) })
 	}
 	g.Go(func() error { return n.setChecks.Run(gctx) })
+	g.Go(func() error { return n.hostImgs.Run(gctx, time.Minute, log.With("component", "hostimage")) })
 	if n.netboot != nil {
 		g.Go(func() error { return n.netboot(gctx) })
 	}

@@ -113,7 +113,27 @@ func newHostCommand(app *App) *cobra.Command {
 			}},
 		},
 	}.command(app)
-	cmd.AddCommand(newHostAddCommand(app))
+	cmd.AddCommand(newHostAddCommand(app), newHostImageCommand(app))
+	return cmd
+}
+
+// newHostImageCommand is `ingot host image NAME`: materialize the host's
+// transient image (base image + config layer) on the server.
+func newHostImageCommand(app *App) *cobra.Command {
+	var deployment string
+	cmd := &cobra.Command{Use: "image NAME", Short: "materialize the host's image (its hostgroup's base + its config layer; only the layer is new)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			hi, err := app.client().MaterializeHostImage(cmd.Context(), args[0], api.DeploymentID(deployment))
+			if err != nil {
+				return err
+			}
+			if app.Output != "table" {
+				return printValue(app, hi)
+			}
+			fmt.Fprintf(app.Out, "host image %s of %s: base %s, %d new bytes, expires %s\n", hi.ID, hi.Host, hi.Base, hi.NewBytes, hi.ExpiresAt.Local().Format(time.RFC3339))
+			return nil
+		}}
+	cmd.Flags().StringVar(&deployment, "deployment", "", "remove the host image once this deployment succeeds")
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"ingot.dev/ingot/image/manifest"
 	"ingot.dev/ingot/installer/hostconfig"
 	"ingot.dev/ingot/installer/plan"
+	"ingot.dev/ingot/internal/periodic"
 	"ingot.dev/ingot/server/chunkstore"
 	"ingot.dev/ingot/server/store"
 )
@@ -170,6 +172,17 @@ func (m *Manager) Sweep(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// Run sweeps every interval until ctx ends.
+func (m *Manager) Run(ctx context.Context, interval time.Duration, log *slog.Logger) error {
+	return periodic.Run(ctx, interval, log, "sweeping host images", func(ctx context.Context) error {
+		n, err := m.Sweep(ctx)
+		if n > 0 {
+			log.Info("removed host images", "count", n)
+		}
+		return err
+	})
 }
 
 func (m *Manager) done(ctx context.Context, hi api.HostImage) (bool, error) {

@@ -7,8 +7,8 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
-	"slices"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 

@@ -39,6 +39,7 @@ type Deps struct {
 	// SetChecker checks image sets on demand; nil: POST
 	// /v1/imagesets/{name}/check answers 501.
 	SetChecker SetChecker
+	HostImages HostImages // nil: no host images
 	Log        *slog.Logger
 	Now        func() time.Time
 	Version    string
@@ -89,6 +90,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerDiscovery()
 	a.registerRollouts()
 	a.registerBuilds()
+	a.registerHostImages()
 	return a
 }
 

@@ -18,6 +18,7 @@ import (
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/image/manifest"
 	"ingot.dev/ingot/server/chunkstore"
+	"ingot.dev/ingot/server/hostimage"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/imagecheck"
 	"ingot.dev/ingot/server/imagecheck/imagechecktest"
@@ -60,6 +61,7 @@ func newCheckedEnv(t *testing.T) (*env, checkedImages) {
 	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: imgs,
 		Rollouts:   rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)),
 		SetChecker: &setcheck.Scheduler{Store: st, Images: imgs, Log: slog.New(slog.DiscardHandler)},
+		HostImages: &hostimage.Manager{Store: st, Images: imgs.Service},
 		Log:        slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

@@ -29,6 +29,7 @@ func mutatingRoutes() []route {
 		{"update hostgroup", "PUT", "/v1/hostgroups/web", api.Hostgroup{Name: "web", ImageSet: "base", Template: api.Template{Hostname: api.StringRule{Allowed: true}}}, []string{"hostgroup:manage:web", "imageset:deploy:base"}},
 		{"create host", "POST", "/v1/hosts", api.Host{Name: "web-2", Hostgroup: "web", MACs: []api.MAC{mac("52:54:00:00:00:02")}}, []string{"hostgroup:manage:web"}},
 		{"update host", "PUT", "/v1/hosts/web-1", api.Host{Name: "web-1", Hostgroup: "web", MACs: []api.MAC{mac("52:54:00:00:00:01")}, Values: api.HostValues{Hostname: "web-1"}}, []string{"hostgroup:manage:web"}},
+		{"materialize host image", "POST", "/v1/hosts/web-1/image", map[string]any{}, []string{"hostgroup:deploy:web", "imageset:deploy:base"}},
 		{"deploy", "POST", "/v1/deployments", api.DeployRequest{Hosts: []string{"web-1"}, DryRun: true}, []string{"hostgroup:deploy:web", "imageset:deploy:base"}},
 		{"start rollout", "POST", "/v1/rollouts", api.Rollout{Hostgroup: "web", Canary: 1, Batch: 10, MaxFailures: 5}, []string{"hostgroup:deploy:web", "imageset:deploy:base"}},
 		{"create token", "POST", "/v1/tokens", api.Token{Name: "ops", Scopes: []string{"host:read"}}, []string{"admin"}},

@@ -19,6 +19,7 @@ import (
 	"ingot.dev/ingot/server/auth"
 	"ingot.dev/ingot/server/builds"
 	"ingot.dev/ingot/server/chunkstore"
+	"ingot.dev/ingot/server/hostimage"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
@@ -69,6 +70,7 @@ func newEnv(t *testing.T) *env {
 	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: imgs,
 		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)), Builds: runner,
 		SetChecker: &setcheck.Scheduler{Store: st, Images: checkedImages{imgs}, Log: slog.New(slog.DiscardHandler)},
+		HostImages: fakeHostImages{},
 		Log:        slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -166,4 +168,12 @@ func (e *env) queuedBuild(id api.BuildID, set string) {
 	if err := e.store.CreateBuild(context.Background(), b); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// fakeHostImages materializes nothing: the fixtures' images have no
+// chunks. TestHostImageOverHTTP uses the real manager.
+type fakeHostImages struct{}
+
+func (fakeHostImages) Materialize(_ context.Context, req hostimage.Request) (hostimage.Result, error) {
+	return hostimage.Result{Image: api.HostImage{ID: imgC, Host: req.Host, Base: req.Base}}, nil
 }

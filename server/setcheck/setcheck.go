@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/internal/periodic"
 	"ingot.dev/ingot/server/imagecheck"
 	"ingot.dev/ingot/server/store"
 )
@@ -70,21 +71,7 @@ type Scheduler struct {
 
 // Run checks all sets at once and then every Interval until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) error {
-	if s.Interval <= 0 {
-		return nil
-	}
-	t := time.NewTicker(s.Interval)
-	defer t.Stop()
-	for {
-		if err := s.CheckAll(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Error("checking image sets", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return periodic.Run(ctx, s.Interval, s.Log, "checking image sets", s.CheckAll)
 }
 
 // CheckAll checks and records every image set; a set that cannot be
