@@ -13,6 +13,7 @@ import (
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/imagebuild"
+	"ingot.dev/ingot/imagebuild/oci"
 	"ingot.dev/ingot/imagebuild/rawimport"
 	"ingot.dev/ingot/internal/testenv"
 	"ingot.dev/ingot/server/builds"
@@ -49,7 +50,7 @@ func newEnv(t *testing.T, mod func(*builds.Config)) *env {
 	e := &env{dir: dir, store: st, block: &blockingBuilder{started: make(chan string, 1)}}
 	e.svc = imagechecktest.NewService(t)
 	cfg := builds.Config{
-		Registry: imagebuild.NewRegistry(rawimport.New(), e.block), Chunks: chunkstore.Sink{Store: e.svc.Store},
+		Registry: imagebuild.NewRegistry(rawimport.New(), oci.New(oci.Config{}), e.block), Chunks: chunkstore.Sink{Store: e.svc.Store},
 		WorkRoot: filepath.Join(dir, "work"), ImportRoot: filepath.Join(dir, "imports"),
 		Poll: 20 * time.Millisecond, Exclusive: true, Epoch: time.Unix(1700000000, 0),
 	}
@@ -295,6 +296,8 @@ func TestSubmitRefusesBadRecipes(t *testing.T) {
 		{"backend refuses", `{"name":"x","backend":"import"}`, "", "recipe", "needs file"},
 		{"absolute import file", `{"name":"x","backend":"import","file":"/etc/shadow"}`, "", "recipe.file", "relative to its import directory"},
 		{"escaping import file", `{"name":"x","backend":"import","file":"../ingot.db"}`, "", "recipe.file", "relative to its import directory"},
+		{"absolute oci layout", `{"name":"x","backend":"oci","reference":"oci:/var/lib/secret"}`, "", "recipe.reference", "relative to its import directory"},
+		{"relative oci archive escaping", `{"name":"x","backend":"oci","reference":"../x.tar"}`, "", "recipe.reference", "relative to its import directory"},
 		{"bad type", `{"name":"x","backend":"block","packages":"vim"}`, "", "recipe", "cannot unmarshal"},
 		{"no recipe", ``, "", "recipe", "missing"},
 		{"long name as set", `{"name":"` + strings.Repeat("a", 70) + `","backend":"block"}`, "", "image_set", "not an image set name"},
@@ -313,6 +316,11 @@ func TestSubmitRefusesBadRecipes(t *testing.T) {
 	}
 	if p, _ := e.store.ListBuilds(t.Context(), storeBuilds); len(p.Items) != 0 {
 		t.Fatalf("refused recipes were queued: %+v", p.Items)
+	}
+	for _, ref := range []string{"oci:layouts/debian", "debian.tar", "debian:12"} {
+		if _, err := e.runner.Submit(t.Context(), api.BuildRequest{Recipe: api.RawJSON(`{"name":"x","backend":"oci","reference":"` + ref + `"}`)}, "alice"); err != nil {
+			t.Errorf("reference %s: %v", ref, err)
+		}
 	}
 }
 

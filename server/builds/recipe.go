@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/imagebuild"
@@ -50,6 +51,9 @@ func (r *Runner) check(req api.BuildRequest) (imagebuild.Recipe, error) {
 	if rec.File != "" && (r.cfg.ImportRoot == "" || !filepath.IsLocal(rec.File)) {
 		return rec, fieldError("recipe.file", fmt.Sprintf("%q: on the server, import files are paths relative to its import directory (%s); copy the file there", rec.File, orNone(r.cfg.ImportRoot)))
 	}
+	if p, local := localReference(rec.Reference); local && (r.cfg.ImportRoot == "" || !filepath.IsLocal(p)) {
+		return rec, fieldError("recipe.reference", fmt.Sprintf("%q: on the server, OCI layouts and archives are oci:PATH or PATH.tar relative to its import directory (%s); copy them there", rec.Reference, orNone(r.cfg.ImportRoot)))
+	}
 	if set := TargetSet(req); !setNameRE.MatchString(set) {
 		return rec, fieldError("image_set", fmt.Sprintf("%q is not an image set name (1 to 63 of a-z, 0-9, '.', '_', '-'); pass image_set", set))
 	}
@@ -77,7 +81,22 @@ func (r *Runner) resolve(raw []byte) (imagebuild.Recipe, error) {
 	if rec.File != "" {
 		rec.File = filepath.Join(r.cfg.ImportRoot, rec.File)
 	}
+	if p, local := localReference(rec.Reference); local {
+		rec.Reference = strings.Replace(rec.Reference, p, filepath.Join(r.cfg.ImportRoot, p), 1)
+	}
 	return rec, nil
+}
+
+// localReference tells OCI references that name files on the server (the
+// oci backend's rule: oci:DIR, *.tar, or a path) and returns the path.
+func localReference(ref string) (string, bool) {
+	switch {
+	case strings.HasPrefix(ref, "oci:"):
+		return strings.TrimPrefix(ref, "oci:"), true
+	case strings.HasPrefix(ref, "/"), strings.HasPrefix(ref, "."), strings.HasSuffix(ref, ".tar"):
+		return ref, true
+	}
+	return "", false
 }
 
 func recipeJSON(rec imagebuild.Recipe) api.RawJSON {
