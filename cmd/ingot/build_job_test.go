@@ -2,11 +2,17 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // TestImageBuildOnServer runs `ingot image build RECIPE --follow` against
@@ -60,5 +66,65 @@ func TestImageBuildOnServer(t *testing.T) {
 	err = run(ctx, []string{"image", "build", bad}, nil, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "body.recipe.layot") {
 		t.Fatalf("bad recipe: %v, want the field named", err)
+	}
+}
+
+// TestBuildInterruptedByCrash kills `ingot serve` with SIGKILL while a
+// debootstrap build waits on a mirror that never answers; the next start
+// fails the build with a clear reason and removes its work directory.
+func TestBuildInterruptedByCrash(t *testing.T) {
+	if _, err := exec.LookPath("debootstrap"); err != nil || os.Geteuid() != 0 {
+		testenv.Skip(t, "needs root and debootstrap")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accept and never answer: the build hangs in its backend
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	data := t.TempDir()
+	p := startServer(t, data)
+	c := adminClient(t, p, data)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	recipe := `{"name":"hang","backend":"debootstrap","suite":"bookworm","mirror":"http://` + ln.Addr().String() + `/debian"}`
+	b, err := c.SubmitBuild(ctx, api.BuildRequest{Recipe: api.RawJSON(recipe)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b.Phase != api.PhaseBackend {
+		if b.State.Terminal() || ctx.Err() != nil {
+			t.Fatalf("build never reached its backend: %+v", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+		b = must1(c.Builds().Get(ctx, string(b.ID)))
+	}
+	if dirs, _ := filepath.Glob(filepath.Join(data, "builds", "build-*")); len(dirs) != 1 {
+		t.Fatalf("work directories while running: %v", dirs)
+	}
+
+	p.kill(syscall.SIGKILL)
+	p = startServer(t, data)
+	c = adminClient(t, p, data)
+	for !b.State.Terminal() {
+		if ctx.Err() != nil {
+			t.Fatalf("build after the restart: %+v", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+		b = must1(c.Builds().Get(ctx, string(b.ID)))
+	}
+	if b.State != api.BuildFailed || !strings.Contains(b.Error, "server restarted") {
+		t.Fatalf("build after the restart: %+v", b)
+	}
+	if dirs, _ := filepath.Glob(filepath.Join(data, "builds", "build-*")); len(dirs) != 0 {
+		t.Fatalf("work directories left after the restart: %v", dirs)
 	}
 }
