@@ -60,7 +60,7 @@ bench-rollout: ## 170-host rollout through ingot serve (emulated BMCs, fake inst
 bench-netboot: ## proxyDHCP offers/s, 1,000-client burst, 200 TFTP transfers, server CPU per offer (loopback)
 	$(GO) run ./internal/benchnetboot
 
-bench-build: ## debootstrap backend build time against plain debootstrap + mkfs.ext4 -d (needs root)
+bench-build: ## debootstrap backend vs plain debootstrap + mkfs.ext4 -d; host image time and new bytes (needs root)
 	$(GO) run ./imagebuild/internal/benchbuild
 
 bench-write: ## image write path against a curl|zstd|dd baseline (see scripts/bench-write)

@@ -14,12 +14,16 @@ import (
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/netboot"
 	"ingot.dev/ingot/server/auth"
+	"ingot.dev/ingot/server/builds"
+	"ingot.dev/ingot/server/chunkstore"
 	"ingot.dev/ingot/server/engine"
+	"ingot.dev/ingot/server/hostimage"
 	"ingot.dev/ingot/server/hostmedia"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
 	"ingot.dev/ingot/server/secret"
+	"ingot.dev/ingot/server/setcheck"
 	"ingot.dev/ingot/server/steps"
 	"ingot.dev/ingot/server/store"
 	"ingot.dev/ingot/server/store/sqlstore"
@@ -27,12 +31,15 @@ import (
 
 // node is one assembled server: what Run starts and closes.
 type node struct {
-	store    store.Store
-	engine   *engine.Engine
-	handler  http.Handler
-	lock     *os.File
-	netboot  func(context.Context) error // DHCP, TFTP, RA; nil when not configured
-	rollouts *rollout.Controller
+	store     store.Store
+	engine    *engine.Engine
+	handler   http.Handler
+	lock      *os.File
+	netboot   func(context.Context) error // DHCP, TFTP, RA; nil when not configured
+	rollouts  *rollout.Controller
+	builds    *builds.Runner // nil without builders
+	setChecks *setcheck.Scheduler
+	hostImgs  *hostimage.Manager
 }
 
 func (n *node) close() {
@@ -101,10 +108,33 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	mounts["/media/"] = media
 	plan := planner.New(n.store)
 	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
-	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, BMC: bmcs, Media: media,
+	n.hostImgs = &hostimage.Manager{Store: n.store, Images: images.Service, TTL: cfg.HostImageTTL}
+	n.setChecks = &setcheck.Scheduler{Store: n.store, Images: deepChecker{images}, Interval: cfg.ImageCheckInterval, Log: log.With("component", "setcheck")}
+	deps := httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, BMC: bmcs, Media: media,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
-		PublicURL: cfg.PublicURL, SigningKey: pub}, mounts)
+		PublicURL: cfg.PublicURL, SigningKey: pub, SetChecker: n.setChecks, HostImages: n.hostImgs}
+	if cfg.Builders != nil {
+		if n.builds, err = newBuilds(cfg, n.store, images, log.With("component", "builds")); err != nil {
+			return nil, err
+		}
+		deps.Builds = n.builds
+	}
+	n.handler = newHandler(n.store, deps, mounts)
 	return n, nil
+}
+
+// newBuilds is the image build runner: work directories under
+// DATA/builds, import files under DATA/imports.
+func newBuilds(cfg Config, st store.Store, images imageService, log *slog.Logger) (*builds.Runner, error) {
+	data, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return builds.New(st, images, builds.Config{
+		Registry: cfg.Builders, Chunks: chunkstore.Sink{Store: images.Store},
+		WorkRoot: filepath.Join(data, "builds"), ImportRoot: filepath.Join(data, "imports"),
+		Concurrency: cfg.BuildConcurrency, Exclusive: cfg.embedded(), Epoch: cfg.BuildEpoch,
+	}, log)
 }
 
 // lockDataDir takes an exclusive lock so two servers never share one data

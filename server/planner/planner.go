@@ -73,7 +73,7 @@ func (p *Planner) Plan(ctx context.Context, hostName string, opts Options) (api.
 	if err != nil {
 		return api.Deployment{}, err
 	}
-	v, err := pickVariant(h, set)
+	v, err := PickVariant(h, set)
 	if err != nil {
 		return api.Deployment{}, err
 	}
