@@ -130,11 +130,12 @@ type fakeServer struct {
 	plan  plan.Plan
 	token string
 
-	mu          sync.Mutex
-	discoveries []plan.Discovery
-	inventory   *plan.Inventory
-	signals     []sigRecord
-	reply       plan.DiscoveryReply
+	mu           sync.Mutex
+	discoveries  []plan.Discovery
+	discoveredAt time.Time // when the first discovery arrived
+	inventory    *plan.Inventory
+	signals      []sigRecord
+	reply        plan.DiscoveryReply
 }
 
 type sigRecord struct {
@@ -152,6 +153,9 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var d plan.Discovery
 		json.NewDecoder(r.Body).Decode(&d)
 		s.discoveries = append(s.discoveries, d)
+		if s.discoveredAt.IsZero() {
+			s.discoveredAt = time.Now()
+		}
 		json.NewEncoder(w).Encode(s.reply)
 	case !authed:
 		http.Error(w, "bad token", http.StatusForbidden)
