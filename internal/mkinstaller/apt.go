@@ -28,17 +28,27 @@ type apt struct {
 }
 
 // foreignApt returns an apt for arch with its state under dir.
-func foreignApt(arch, dir string) apt {
+func foreignApt(arch, dir string) (apt, error) {
+	// apt takes a relative Dir::State::Lists as relative to /var/lib/apt.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return apt{}, fmt.Errorf("apt state directory: %w", err)
+	}
 	return apt{dir: dir, opts: []string{
 		"-o", "APT::Architecture=" + arch,
 		"-o", "APT::Architectures::=" + arch,
 		"-o", "Dir::State::Lists=" + filepath.Join(dir, "lists"),
 		"-o", "Dir::State::status=" + filepath.Join(dir, "status"),
 		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
+		// Keep apt's parsed package cache (some hosts turn it off) so that
+		// the several apt-cache calls of a cached build do not each parse
+		// the lists.
+		"-o", "Dir::Cache::pkgcache=pkgcache.bin",
+		"-o", "Dir::Cache::srcpkgcache=srcpkgcache.bin",
 		"-o", "Debug::NoLocking=1",
 		"-o", "APT::Sandbox::User=root",
 		"-o", "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false",
-	}}
+	}}, nil
 }
 
 func (a apt) command(ctx context.Context, dir, name string, args ...string) *exec.Cmd {

@@ -86,7 +86,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	var a apt
 	if !t.native() {
-		a = foreignApt(t.Arch, filepath.Join(cache, "apt"))
+		if a, err = foreignApt(t.Arch, filepath.Join(cache, "apt")); err != nil {
+			return err
+		}
 		if err := a.ensureLists(ctx); err != nil {
 			return err
 		}
