@@ -14,7 +14,6 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
-	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/internal/testenv"
 )
 
@@ -30,7 +29,9 @@ const (
 // qemu-system-aarch64 (virt, TCG, UEFI like every arm64 server: the firmware
 // starts the kernel's EFI stub) in discovery mode on QEMU user networking:
 // the installer must load every module of its list (dm-crypt's included),
-// get a DHCP lease and post an arm64 UEFI inventory.
+// get a DHCP lease and post an arm64 UEFI inventory. A second boot installs
+// an image, which runs the arm64 sgdisk, e2fsck and resize2fs with their
+// libraries.
 func TestVMArm64(t *testing.T) {
 	if testing.Short() {
 		t.Skip("VM test skipped in -short mode")
@@ -56,7 +57,7 @@ func TestVMArm64(t *testing.T) {
 			t.Errorf("the module list lacks %s:\n%s", m, modules)
 		}
 	}
-	srv := &fakeServer{t: t, reply: plan.DiscoveryReply{Host: "arm-1", Action: "poweroff"}}
+	srv := installServer(t, "arm64", "uefi")
 	server := serveUserNet(t, srv)
 	dir := t.TempDir()
 	disk, varsCopy := filepath.Join(dir, "vda.img"), filepath.Join(dir, "vars.fd")
@@ -66,19 +67,23 @@ func TestVMArm64(t *testing.T) {
 	if err := os.WriteFile(disk, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(disk, 64<<20); err != nil {
+	if err := os.Truncate(disk, 128<<20); err != nil {
 		t.Fatal(err)
+	}
+	vm := func(name, params string) string {
+		t.Helper()
+		return runQEMU(t, name, 6*time.Minute, qemu, "-M", "virt", "-cpu", "max", "-accel", "tcg",
+			"-m", "1024", "-smp", "1", "-nographic", "-no-reboot",
+			"-drive", "if=pflash,format=raw,readonly=on,file="+aavmfCode, "-drive", "if=pflash,format=raw,file="+varsCopy,
+			"-kernel", filepath.Join(out, "vmlinuz"), "-initrd", filepath.Join(out, "initramfs.cpio.gz"),
+			"-append", "console=ttyAMA0 panic=-1 "+params,
+			"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:41",
+			"-device", "virtio-rng-pci",
+			"-drive", "file="+disk+",if=none,id=d0,format=raw", "-device", "virtio-blk-pci,drive=d0,serial=ingot-vd-1")
 	}
 
 	begin := time.Now()
-	con := runQEMU(t, "arm64-discovery", 6*time.Minute, qemu, "-M", "virt", "-cpu", "max", "-accel", "tcg",
-		"-m", "1024", "-smp", "1", "-nographic", "-no-reboot",
-		"-drive", "if=pflash,format=raw,readonly=on,file="+aavmfCode, "-drive", "if=pflash,format=raw,file="+varsCopy,
-		"-kernel", filepath.Join(out, "vmlinuz"), "-initrd", filepath.Join(out, "initramfs.cpio.gz"),
-		"-append", "console=ttyAMA0 panic=-1 ingot.server="+server+" ingot.mode=discovery",
-		"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:41",
-		"-device", "virtio-rng-pci",
-		"-drive", "file="+disk+",if=none,id=d0,format=raw", "-device", "virtio-blk-pci,drive=d0,serial=ingot-arm-1")
+	con := vm("arm64-discovery", "ingot.server="+server+" ingot.mode=discovery")
 
 	want := strings.Count(strings.TrimSpace(modules), "\n") + 1
 	m := regexp.MustCompile(`ingot: (\d+) modules loaded`).FindStringSubmatch(con)
@@ -91,19 +96,19 @@ func TestVMArm64(t *testing.T) {
 	if !strings.Contains(con, "ingot: network up on eth0 (52:54:00:12:34:41)") {
 		t.Errorf("no DHCP lease on the console:\n%s", con)
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if len(srv.discoveries) == 0 {
-		t.Fatalf("no discovery posted; console:\n%s", con)
-	}
-	d := srv.discoveries[0]
+	d := firstDiscovery(t, srv, con)
 	if d.Inventory.Arch != "arm64" || d.Inventory.Firmware != "uefi" || !slices.Contains(d.MACs, "52:54:00:12:34:41") {
 		t.Errorf("discovery arch %q firmware %q MACs %v, want arm64 uefi with 52:54:00:12:34:41", d.Inventory.Arch, d.Inventory.Firmware, d.MACs)
 	}
-	if len(d.Inventory.Disks) != 1 || d.Inventory.Disks[0].Serial != "ingot-arm-1" || d.Inventory.Disks[0].SizeBytes != 64<<20 {
+	if len(d.Inventory.Disks) != 1 || d.Inventory.Disks[0].Serial != "ingot-vd-1" || d.Inventory.Disks[0].SizeBytes != 128<<20 {
 		t.Errorf("discovered disks = %+v", d.Inventory.Disks)
 	}
+	srv.mu.Lock()
 	t.Logf("arm64 power-on to discovery %s; %s", srv.discoveredAt.Sub(begin).Round(100*time.Millisecond), grepLine(con, "modules loaded"))
+	srv.mu.Unlock()
+
+	con = vm("arm64-install", "ingot.server="+server+" ingot.token=vm-token ingot.deployment=dep-vm")
+	checkInstalled(t, srv, disk, con)
 }
 
 // initramfsFile returns the file name from the first archive of a gzip'd

@@ -93,7 +93,7 @@ func mustRun(t *testing.T, name string, args ...string) string {
 }
 
 // chunkImage turns a raw disk file into a signed image.
-func chunkImage(t *testing.T, path, firmware string) *testImage {
+func chunkImage(t *testing.T, path, arch, firmware string) *testImage {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -107,7 +107,7 @@ func chunkImage(t *testing.T, path, firmware string) *testImage {
 	}
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	m := &manifest.Manifest{
-		Version: manifest.Version, Name: "test-debian", Arch: "amd64", Firmware: firmware,
+		Version: manifest.Version, Name: "test-debian", Arch: arch, Firmware: firmware,
 		OS: manifest.OS{ID: "debian", Version: "12"}, Created: time.Unix(1700000000, 0).UTC(),
 		Payloads: []manifest.Payload{{Role: "disk", Kind: manifest.KindRawDisk, Size: res.Size, ChunkSize: manifest.DefaultChunkSize, Chunks: res.Chunks}},
 	}

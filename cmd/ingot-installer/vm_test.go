@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/internal/testenv"
 )
@@ -34,15 +35,7 @@ func TestVM(t *testing.T) {
 	start := time.Now()
 	out := buildInstaller(t, "amd64", "build/installer")
 
-	img := chunkImage(t, makeDiskImage(t), "bios")
-	srv := &fakeServer{t: t, img: img, token: "vm-token", reply: plan.DiscoveryReply{Host: "vm-1", Action: "poweroff"},
-		plan: plan.Plan{
-			Deployment: "dep-vm", Host: "vm-1", Reboot: "poweroff",
-			Image:  plan.ImageSource{ID: img.id, PublicKey: img.pubPEM, Firmware: "bios"},
-			Layout: plan.Layout{Preset: "single", Disk: plan.DiskSelector{Serial: "ingot-vd-*"}},
-			Config: plan.HostConfig{Hostname: "vm-1", SSHKeys: []string{"ssh-ed25519 AAAAvm test"},
-				PhoneHome: "http://10.0.2.2:1/v1/deployments/dep-vm/signals", PhoneHomeToken: "ph"},
-		}}
+	srv := installServer(t, "amd64", "bios")
 	server := serveUserNet(t, srv)
 
 	disk := filepath.Join(t.TempDir(), "vda.img")
@@ -59,13 +52,7 @@ func TestVM(t *testing.T) {
 	}
 
 	con := vm("discovery", "ingot.server="+server+" ingot.mode=discovery")
-	srv.mu.Lock()
-	if len(srv.discoveries) == 0 {
-		srv.mu.Unlock()
-		t.Fatalf("no discovery posted; console:\n%s", con)
-	}
-	d := srv.discoveries[0]
-	srv.mu.Unlock()
+	d := firstDiscovery(t, srv, con)
 	if !slices.Contains(d.MACs, "52:54:00:12:34:01") || d.Inventory.Firmware != "bios" {
 		t.Errorf("discovery MACs %v firmware %q", d.MACs, d.Inventory.Firmware)
 	}
@@ -74,6 +61,43 @@ func TestVM(t *testing.T) {
 	}
 
 	con = vm("install", "ingot.server="+server+" ingot.token=vm-token ingot.deployment=dep-vm")
+	checkInstalled(t, srv, disk, con)
+	t.Logf("VM test total %s", time.Since(start).Round(100*time.Millisecond))
+}
+
+// installServer is a fake server whose discovery reply is poweroff and
+// whose plan installs a small Debian-like image for arch and firmware on the disk
+// with serial ingot-vd-*, then powers off.
+func installServer(t *testing.T, arch, firmware string) *fakeServer {
+	t.Helper()
+	img := chunkImage(t, makeDiskImage(t), arch, firmware)
+	return &fakeServer{t: t, img: img, token: "vm-token", reply: plan.DiscoveryReply{Host: "vm-1", Action: "poweroff"},
+		plan: plan.Plan{
+			Deployment: "dep-vm", Host: "vm-1", Reboot: "poweroff",
+			Image:  plan.ImageSource{ID: img.id, PublicKey: img.pubPEM, Firmware: api.Firmware(firmware)},
+			Layout: plan.Layout{Preset: "single", Disk: plan.DiskSelector{Serial: "ingot-vd-*"}},
+			Config: plan.HostConfig{Hostname: "vm-1", SSHKeys: []string{"ssh-ed25519 AAAAvm test"},
+				PhoneHome: "http://10.0.2.2:1/v1/deployments/dep-vm/signals", PhoneHomeToken: "ph"},
+		}}
+}
+
+// firstDiscovery returns the first discovery srv received; con is the
+// console shown when there is none.
+func firstDiscovery(t *testing.T, srv *fakeServer, con string) plan.Discovery {
+	t.Helper()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.discoveries) == 0 {
+		t.Fatalf("no discovery posted; console:\n%s", con)
+	}
+	return srv.discoveries[0]
+}
+
+// checkInstalled checks that the installer of installServer's plan
+// reported success and that the 128 MiB disk holds a valid GPT and the
+// image's root, configured and grown to the disk.
+func checkInstalled(t *testing.T, srv *fakeServer, disk, con string) {
+	t.Helper()
 	if names := srv.signalNames(); !slices.Contains(names, "installer.done") {
 		t.Fatalf("signals %v, want installer.done; console:\n%s", names, con)
 	}
@@ -101,7 +125,6 @@ func TestVM(t *testing.T) {
 	if blocks*bsize < 110<<20 {
 		t.Errorf("root filesystem is %d bytes, want it grown to the disk (> 110 MiB)", blocks*bsize)
 	}
-	t.Logf("VM test total %s", time.Since(start).Round(100*time.Millisecond))
 }
 
 // buildInstaller runs mkinstaller for arch into dir (relative to the
