@@ -58,6 +58,7 @@ type config struct {
 	Meta      string // kernel meta-package; default linux-image-ARCH
 	Package   string // exact kernel package; resolved from Meta when empty
 	Installer string // prebuilt installer binary; built from ./cmd/ingot-installer when empty
+	Update    bool   // refresh a foreign architecture's package lists first
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
@@ -68,6 +69,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&c.Meta, "meta", "", "Debian kernel meta-package to resolve (default linux-image-ARCH)")
 	fs.StringVar(&c.Package, "kernel-package", "", "exact kernel package (default: what -meta depends on)")
 	fs.StringVar(&c.Installer, "installer", "", "prebuilt static ingot-installer (default: go build ./cmd/ingot-installer)")
+	fs.BoolVar(&c.Update, "update", false, "refresh the package lists of a foreign -arch first (they are fetched once, and again when a download fails)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,7 +91,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		if a, err = foreignApt(t.Arch, filepath.Join(cache, "apt")); err != nil {
 			return err
 		}
-		if err := a.ensureLists(ctx); err != nil {
+		ready := a.ensureLists
+		if c.Update {
+			ready = a.update
+		}
+		if err := ready(ctx); err != nil {
 			return err
 		}
 	}
