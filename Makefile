@@ -66,8 +66,12 @@ bench-build: ## debootstrap backend vs plain debootstrap + mkfs.ext4 -d; host im
 bench-write: ## image write path against a curl|zstd|dd baseline (see scripts/bench-write)
 	bash scripts/bench-write
 
-installer: build/go.mod ## the installer kernel and initramfs in build/installer/ (cached; see internal/mkinstaller)
-	$(GO) run ./internal/mkinstaller -out build/installer
+# ARCH=arm64 builds the arm64 installer into build/installer-arm64/.
+ARCH ?= amd64
+INSTALLER_DIR := build/installer$(if $(filter-out amd64,$(ARCH)),-$(ARCH))
+
+installer: build/go.mod ## the installer kernel and initramfs in build/installer/ (ARCH=arm64: build/installer-arm64/; cached)
+	$(GO) run ./internal/mkinstaller -arch $(ARCH) -out $(INSTALLER_DIR)
 
 demo: deps build/go.mod ## deploy a real VM end to end (PXE, installer, Debian, first boot) on a lab network
 	$(GO) run ./internal/labdemo
