@@ -60,14 +60,18 @@ bench-rollout: ## 170-host rollout through ingot serve (emulated BMCs, fake inst
 bench-netboot: ## proxyDHCP offers/s, 1,000-client burst, 200 TFTP transfers, server CPU per offer (loopback)
 	$(GO) run ./internal/benchnetboot
 
-bench-build: ## debootstrap backend build time against plain debootstrap + mkfs.ext4 -d (needs root)
+bench-build: ## debootstrap backend vs plain debootstrap + mkfs.ext4 -d; host image time and new bytes (needs root)
 	$(GO) run ./imagebuild/internal/benchbuild
 
 bench-write: ## image write path against a curl|zstd|dd baseline (see scripts/bench-write)
 	bash scripts/bench-write
 
-installer: build/go.mod ## the installer kernel and initramfs in build/installer/ (cached; see internal/mkinstaller)
-	$(GO) run ./internal/mkinstaller -out build/installer
+# ARCH=arm64 builds the arm64 installer into build/installer-arm64/.
+ARCH ?= amd64
+INSTALLER_DIR := build/installer$(if $(filter-out amd64,$(ARCH)),-$(ARCH))
+
+installer: build/go.mod ## the installer kernel and initramfs in build/installer/ (ARCH=arm64: build/installer-arm64/; cached)
+	$(GO) run ./internal/mkinstaller -arch $(ARCH) -out $(INSTALLER_DIR)
 
 demo: deps build/go.mod ## deploy a real VM end to end (PXE, installer, Debian, first boot) on a lab network
 	$(GO) run ./internal/labdemo
@@ -75,8 +79,8 @@ demo: deps build/go.mod ## deploy a real VM end to end (PXE, installer, Debian, 
 demo-api: build ## the API-only tour: images, hostgroups, hosts, a deployment driven by signals (no root needed)
 	bash scripts/demo
 
-e2e: build/go.mod ## the end-to-end VM test alone (BIOS + UEFI deploy, discovery)
-	$(GO) test -count=1 -timeout 25m -v -run TestDeployVMs ./internal/e2e
+e2e: build/go.mod ## the end-to-end VM tests alone (BIOS + UEFI deploy, discovery, Redfish virtual media)
+	$(GO) test -count=1 -timeout 25m -v -run 'TestDeployVMs|TestDeployVirtualMedia' ./internal/e2e
 
 clean: ## remove build outputs
 	rm -rf $(BIN) build

@@ -60,4 +60,37 @@ type ImageSet struct {
 	Variants    []Variant `json:"variants" maxItems:"16"`
 	CreatedAt   time.Time `json:"created_at,omitzero" readOnly:"true"`
 	UpdatedAt   time.Time `json:"updated_at,omitzero" readOnly:"true"`
+	// Check is the outcome of the last full check of every variant's image
+	// since the set last changed; nil when not checked since.
+	Check *ImageSetCheck `json:"check,omitempty" readOnly:"true"`
+}
+
+// CheckStatus is the outcome of an image set check.
+type CheckStatus string
+
+// Check outcomes. A failed set is not deployed.
+const (
+	CheckOK     CheckStatus = "ok"
+	CheckFailed CheckStatus = "failed"
+)
+
+// ImageSetCheck records a check of an image set: every variant's manifest
+// signature and every chunk present with the right content.
+type ImageSetCheck struct {
+	Time   time.Time   `json:"time"`
+	Status CheckStatus `json:"status" enum:"ok,failed"`
+	Error  string      `json:"error,omitempty" doc:"What is broken: the variant, the image and the chunk."`
+}
+
+// HostImage is a transient per-host image: its hostgroup's base image plus
+// the host's config layer. It is removed after its deployment succeeds or
+// when it expires; its chunks are shared with the base except the layer's.
+type HostImage struct {
+	ID         string       `json:"id" doc:"Digest of the signed manifest."`
+	Host       string       `json:"host"`
+	Base       string       `json:"base" doc:"The base image it extends."`
+	Deployment DeploymentID `json:"deployment,omitempty" doc:"Removed once this deployment succeeds."`
+	NewBytes   int64        `json:"new_bytes" doc:"Bytes it added to the chunk store (layer chunks and manifest)."`
+	CreatedAt  time.Time    `json:"created_at"`
+	ExpiresAt  time.Time    `json:"expires_at"`
 }

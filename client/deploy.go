@@ -1,14 +1,12 @@
 package client
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"ingot.dev/ingot/api"
 )
@@ -59,25 +57,22 @@ func (c *Client) Follow(ctx context.Context, id api.DeploymentID, after int64, f
 		return err
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
-			continue
-		}
+	var stop error // from fn or the stream's content: returned as it is
+	err = readSSE(resp.Body, func(_, data string) error {
 		var e api.Event
 		if err := json.Unmarshal([]byte(data), &e); err != nil {
-			return fmt.Errorf("decoding event: %w", err)
+			stop = fmt.Errorf("decoding event: %w", err)
+		} else if e.Type == "stream.error" {
+			stop = fmt.Errorf("event stream of %s: %s", id, e.Message)
+		} else {
+			stop = fn(e)
 		}
-		if e.Type == "stream.error" {
-			return fmt.Errorf("event stream of %s: %s", id, e.Message)
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
+		return stop
+	})
+	if stop != nil {
+		return stop
 	}
-	if err := sc.Err(); err != nil && ctx.Err() == nil {
+	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("event stream of %s: %w", id, err)
 	}
 	return ctx.Err()

@@ -22,6 +22,9 @@ type Config struct {
 	// and the manifest's created time is it. Zero: now (not reproducible).
 	Epoch  time.Time
 	Logger *slog.Logger
+	// Phase, when set, is told when the build enters a phase: "backend",
+	// then "assemble" for a backend that makes a tree.
+	Phase func(name string)
 }
 
 // Validate reports a config Build cannot use.
@@ -58,6 +61,9 @@ func Build(ctx context.Context, reg *Registry, r Recipe, cfg Config) (a *Artifac
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Phase == nil {
+		cfg.Phase = func(string) {}
+	}
 	r = r.WithDefaults()
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -92,6 +98,7 @@ func Build(ctx context.Context, reg *Registry, r Recipe, cfg Config) (a *Artifac
 	if err := os.Mkdir(backendDir, 0o755); err != nil {
 		return nil, fmt.Errorf("build work directory: %w", err)
 	}
+	cfg.Phase("backend")
 	res, err := b.Build(ctx, r, backendDir)
 	if err != nil {
 		return nil, fmt.Errorf("building %s with %s: %w", r.Name, r.Backend, err)
@@ -104,6 +111,7 @@ func Build(ctx context.Context, reg *Registry, r Recipe, cfg Config) (a *Artifac
 		}
 		return a, nil
 	}
+	cfg.Phase("assemble")
 	if err := assembleTree(ctx, a, res.Tree, log); err != nil {
 		return nil, fmt.Errorf("assembling %s: %w", r.Name, err)
 	}

@@ -50,8 +50,12 @@ type Recipe struct {
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
 
 // Decode parses a YAML or JSON recipe strictly (unknown fields are errors),
-// fills defaults and validates the backend-independent fields.
+// fills defaults and validates the backend-independent fields. An unknown
+// field is a *FieldError naming its path.
 func Decode(data []byte) (Recipe, error) {
+	if err := checkFields(data); err != nil {
+		return Recipe{}, fmt.Errorf("decoding recipe: %w", err)
+	}
 	var r Recipe
 	if err := yaml.UnmarshalStrict(data, &r); err != nil {
 		return Recipe{}, fmt.Errorf("decoding recipe: %w", err)

@@ -2,6 +2,7 @@ package imagebuild
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,4 +70,18 @@ func mountsUnder(dir string) ([]string, error) {
 func unescapeMount(s string) string {
 	r := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`)
 	return r.Replace(s)
+}
+
+// CleanWorkRoot removes the work directories builds left under root when
+// their process died (a server restart): call it only when no build runs.
+func CleanWorkRoot(root string) error {
+	dirs, err := filepath.Glob(filepath.Join(root, "build-*"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, d := range dirs {
+		errs = append(errs, removeWorkDir(d))
+	}
+	return errors.Join(errs...)
 }

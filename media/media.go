@@ -17,6 +17,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"ingot.dev/ingot/installer/cmdline"
 )
 
 // Installer files expected in Config.InstallerDir (what `make installer` writes).
@@ -36,6 +38,11 @@ type Config struct {
 	// ExtraArgs are appended to the kernel command line, one argument each
 	// (no whitespace, no single quotes).
 	ExtraArgs []string
+	// Static, when set, is the network configuration the installer sets
+	// instead of asking DHCP (ingot.ip, ingot.gw, ingot.dns).
+	Static *cmdline.Static
+	// Iface is the NIC (name or MAC) the installer configures; empty: any.
+	Iface string
 	// Mkrescue is the grub-mkrescue binary. Default "grub-mkrescue".
 	Mkrescue string
 }
@@ -66,7 +73,16 @@ func (c Config) Validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("media: server URL %q: want http://host:port or https://host:port", c.ServerURL)
 	}
-	for _, a := range append([]string{c.ServerURL}, c.ExtraArgs...) {
+	if c.Static != nil {
+		if err := c.Static.Validate(); err != nil {
+			return fmt.Errorf("media: %w", err)
+		}
+	}
+	args := append([]string{c.ServerURL}, c.ExtraArgs...)
+	if c.Iface != "" {
+		args = append(args, c.Iface)
+	}
+	for _, a := range args {
 		if err := checkArg(a); err != nil {
 			return err
 		}
@@ -106,6 +122,12 @@ func BuildHost(ctx context.Context, c Config, h Host) error {
 // KernelArgs is the installer's command line in an image of mode m.
 func (c Config) KernelArgs(mode string) []string {
 	a := []string{"console=ttyS0,115200", "console=tty0", "ingot.server=" + c.ServerURL, "ingot.mode=" + mode}
+	switch {
+	case c.Static != nil:
+		a = append(a, c.Static.Args(c.Iface)...)
+	case c.Iface != "":
+		a = append(a, "ingot.iface="+c.Iface)
+	}
 	return append(a, c.ExtraArgs...)
 }
 

@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"flag"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"ingot.dev/ingot/installer/cmdline"
 	"ingot.dev/ingot/internal/testenv"
 )
 
@@ -119,6 +121,16 @@ func TestImageIsHybrid(t *testing.T) {
 	if err := BuildGeneric(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
+	cfg := checkHybrid(t, out)
+	if !strings.Contains(cfg, "'ingot.mode=discovery'") {
+		t.Errorf("grub.cfg on the image lacks ingot.mode=discovery:\n%s", cfg)
+	}
+}
+
+// checkHybrid asserts the El Torito BIOS and UEFI entries and the GPT of
+// the image at out, and returns its grub.cfg.
+func checkHybrid(t *testing.T, out string) string {
+	t.Helper()
 	report := run(t, "xorriso", "-indev", out, "-report_el_torito", "plain")
 	for _, re := range []string{`El Torito boot img :\s+\d+\s+BIOS\s+y`, `El Torito boot img :\s+\d+\s+UEFI\s+y`} {
 		if !regexp.MustCompile(re).MatchString(report) {
@@ -137,8 +149,39 @@ func TestImageIsHybrid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(cfg), "'ingot.mode=discovery'") {
-		t.Errorf("grub.cfg on the image lacks ingot.mode=discovery:\n%s", cfg)
+	return string(cfg)
+}
+
+// TestHostImage builds a per-host image with a static network and checks
+// that its grub.cfg carries the install command line the installer parses.
+func TestHostImage(t *testing.T) {
+	needTools(t)
+	out := filepath.Join(t.TempDir(), "host.iso")
+	static := &cmdline.Static{Addr: netip.MustParsePrefix("10.0.0.5/24"), Gateway: netip.MustParseAddr("10.0.0.1"), DNS: []netip.Addr{netip.MustParseAddr("10.0.0.2")}}
+	c := Config{InstallerDir: fakeInstaller(t), Out: out, ServerURL: "http://10.0.0.1:7480", Static: static, Iface: "52:54:00:12:34:56"}
+	if err := BuildHost(context.Background(), c, Host{Token: "tok_secret", Deployment: "dep_1"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := checkHybrid(t, out)
+	line := regexp.MustCompile(`(?m)^\s*linux /ingot/vmlinuz (.*)$`).FindStringSubmatch(cfg)
+	if line == nil {
+		t.Fatalf("no linux line in grub.cfg:\n%s", cfg)
+	}
+	got, err := cmdline.Parse(strings.ReplaceAll(line[1], "'", ""))
+	if err != nil {
+		t.Fatalf("the installer would refuse the image's command line: %v", err)
+	}
+	want := cmdline.Config{Server: "http://10.0.0.1:7480", Mode: cmdline.ModeInstall, Token: "tok_secret", Deployment: "dep_1",
+		Iface: "52:54:00:12:34:56", Static: static}
+	if d := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b }), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); d != "" {
+		t.Errorf("command line on the image (-want +got):\n%s", d)
+	}
+}
+
+func TestValidateStatic(t *testing.T) {
+	c := Config{Out: "x.iso", ServerURL: "http://h:1", Static: &cmdline.Static{Addr: netip.MustParsePrefix("10.0.0.5/24"), Gateway: netip.MustParseAddr("10.9.0.1")}}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "ingot.gw") {
+		t.Fatalf("Validate() = %v, want the gateway refused", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/stmcginnis/gofish/schemas"
@@ -103,7 +104,7 @@ func (c *Client) InsertMedia(ctx context.Context, image string) error {
 		return err
 	}
 	if vm.Image != image || (vm.Inserted != nil && !*vm.Inserted) {
-		return c.errorf(call, "%w: the slot reads back image %q", ErrNotApplied, vm.Image)
+		return c.errorf(call, "%w: the slot reads back image %q", ErrNotApplied, redactImage(vm.Image))
 	}
 	return nil
 }
@@ -150,7 +151,7 @@ func (c *Client) EjectMedia(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.errorf(call, "%w: the slot still holds %q", ErrNotApplied, vm.Image)
+	return c.errorf(call, "%w: the slot still holds %q", ErrNotApplied, redactImage(vm.Image))
 }
 
 // MediaState reports the image in the virtual CD ("" when empty).
@@ -173,4 +174,20 @@ func (c *Client) MediaState(ctx context.Context) (string, error) {
 func (c *Client) readSlot(ctx context.Context, call, slot string) (*schemas.VirtualMedia, error) {
 	vm, err := schemas.GetObject[schemas.VirtualMedia](c.gofish(ctx, call+": read back"), slot)
 	return vm, c.fail(call, err)
+}
+
+// redactImage keeps an image URL's scheme and host for error messages: its
+// path may be a one-time secret (a per-host ISO holds an installer token).
+func redactImage(image string) string {
+	u, err := url.Parse(image)
+	if err != nil || u.Host == "" {
+		if image == "" {
+			return ""
+		}
+		return "(an image URL)"
+	}
+	if u.Path == "" || u.Path == "/" {
+		return u.Scheme + "://" + u.Host + "/"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
 }

@@ -14,11 +14,16 @@ import (
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/netboot"
 	"ingot.dev/ingot/server/auth"
+	"ingot.dev/ingot/server/builds"
+	"ingot.dev/ingot/server/chunkstore"
 	"ingot.dev/ingot/server/engine"
+	"ingot.dev/ingot/server/hostimage"
+	"ingot.dev/ingot/server/hostmedia"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
 	"ingot.dev/ingot/server/secret"
+	"ingot.dev/ingot/server/setcheck"
 	"ingot.dev/ingot/server/sitekit"
 	"ingot.dev/ingot/server/steps"
 	"ingot.dev/ingot/server/store"
@@ -27,12 +32,15 @@ import (
 
 // node is one assembled server: what Run starts and closes.
 type node struct {
-	store    store.Store
-	engine   *engine.Engine
-	handler  http.Handler
-	lock     *os.File
-	netboot  func(context.Context) error // DHCP, TFTP, RA; nil when not configured
-	rollouts *rollout.Controller
+	store     store.Store
+	engine    *engine.Engine
+	handler   http.Handler
+	lock      *os.File
+	netboot   func(context.Context) error // DHCP, TFTP, RA; nil when not configured
+	rollouts  *rollout.Controller
+	builds    *builds.Runner // nil without builders
+	setChecks *setcheck.Scheduler
+	hostImgs  *hostimage.Manager
 }
 
 func (n *node) close() {
@@ -84,10 +92,15 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 		return nil, err
 	}
 	kits := sitekit.Service{Keys: keys, Src: sitekit.Images{Service: images.Service}}
+	media, err := hostmedia.New(hostmedia.Config{Store: n.store, Secret: deriver.InstallerSecret, Dir: filepath.Join(cfg.DataDir, "media"),
+		InstallerDir: cfg.installerDir(), PublicURL: cfg.PublicURL, TTL: cfg.MediaTTL, Log: log.With("component", "media")})
+	if err != nil {
+		return nil, err
+	}
 	reg := engine.NewRegistry()
 	bmcs := &bmcConnector{creds: n.store, quirks: n.store, box: box, log: log.With("component", "bmc")}
 	steps.Register(reg, steps.Deps{Hosts: n.store, Catalog: n.store, Signals: n.store, Events: n.store, Images: images,
-		Tokens: &installerTokens{store: n.store, deriver: deriver}, BMC: bmcs})
+		Tokens: &installerTokens{store: n.store, deriver: deriver}, BMC: bmcs, Media: media})
 	n.engine, err = engine.New(n.store, reg, engine.Config{LeaseTTL: cfg.LeaseTTL, PollInterval: cfg.PollInterval, GlobalCap: cfg.GlobalCap, Workers: cfg.Workers}, log.With("component", "engine"))
 	if err != nil {
 		return nil, err
@@ -98,12 +111,36 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 		return nil, err
 	}
 	mounts["/v1/chunks/"] = chunks
+	mounts["/media/"] = media
 	plan := planner.New(n.store)
 	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
-	n.handler = newHandler(n.store, httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, BMC: bmcs,
+	n.hostImgs = &hostimage.Manager{Store: n.store, Images: images.Service, TTL: cfg.HostImageTTL}
+	n.setChecks = &setcheck.Scheduler{Store: n.store, Images: deepChecker{images}, Interval: cfg.ImageCheckInterval, Log: log.With("component", "setcheck")}
+	deps := httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, BMC: bmcs, Media: media,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
-		PublicURL: cfg.PublicURL, SigningKey: pub, Kits: kits}, mounts)
+		PublicURL: cfg.PublicURL, SigningKey: pub, SetChecker: n.setChecks, HostImages: n.hostImgs, Kits: kits}
+	if cfg.Builders != nil {
+		if n.builds, err = newBuilds(cfg, n.store, images, log.With("component", "builds")); err != nil {
+			return nil, err
+		}
+		deps.Builds = n.builds
+	}
+	n.handler = newHandler(n.store, deps, mounts)
 	return n, nil
+}
+
+// newBuilds is the image build runner: work directories under
+// DATA/builds, import files under DATA/imports.
+func newBuilds(cfg Config, st store.Store, images imageService, log *slog.Logger) (*builds.Runner, error) {
+	data, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return builds.New(st, images, builds.Config{
+		Registry: cfg.Builders, Chunks: chunkstore.Sink{Store: images.Store},
+		WorkRoot: filepath.Join(data, "builds"), ImportRoot: filepath.Join(data, "imports"),
+		Concurrency: cfg.BuildConcurrency, Exclusive: cfg.embedded(), Epoch: cfg.BuildEpoch,
+	}, log)
 }
 
 // lockDataDir takes an exclusive lock so two servers never share one data

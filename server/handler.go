@@ -36,6 +36,9 @@ func newHandler(st store.Store, deps httpapi.Deps, mounts map[string]http.Handle
 	if boot := mounts["/boot/"]; boot != nil {
 		mux.Handle("/boot/", boot) // machines booting have no token; the scripts carry per-deployment ones
 	}
+	if media := mounts["/media/"]; media != nil {
+		mux.Handle("/media/", media) // one-time URLs: the unguessable path is the credential
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ingot_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"})

@@ -37,6 +37,14 @@ func (s imageService) CheckImage(ctx context.Context, id string) error {
 	return imagecheck.Check(ctx, s.Manifests, s.Store, s.Key.Public().(ed25519.PublicKey), id)
 }
 
+// deepChecker checks images in full: every chunk is read and hashed.
+type deepChecker struct{ imageService }
+
+// CheckImage verifies image id's signature and every chunk's content.
+func (d deepChecker) CheckImage(ctx context.Context, id string) error {
+	return imagecheck.Checker{Manifests: d.Manifests, Chunks: d.Store, Key: d.Key.Public().(ed25519.PublicKey), Deep: true}.Check(ctx, id)
+}
+
 // CollectImages runs the chunk store's GC, keeping every chunk of the
 // images in keep even if their reference sets were lost.
 func (s imageService) CollectImages(ctx context.Context, keep []string, grace time.Duration, dryRun bool) (httpapi.ImageGCResult, error) {

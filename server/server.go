@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"ingot.dev/ingot/imagebuild"
 )
 
 // Config is `ingot serve`'s configuration. The zero value plus Validate's
@@ -33,7 +35,20 @@ type Config struct {
 	LeaseTTL       time.Duration // default 30s
 	PollInterval   time.Duration // default 2s
 	DefaultTimeout time.Duration // deployment deadline; default 2h
+	InstallerDir   string        // installer kernel + initramfs for per-host ISOs; default the netboot one, else build/installer
+	MediaTTL       time.Duration // lifetime of a one-time media URL; default 30m
 	Version        string
+	// Builders are the image build backends main registered; nil: the
+	// server runs no builds (POST /v1/builds answers 501).
+	Builders         *imagebuild.Registry
+	BuildConcurrency int       // builds at once; default 1, the rest queue
+	BuildEpoch       time.Time // SOURCE_DATE_EPOCH of server builds; zero: each build's start
+	// ImageCheckInterval is how often every image set is checked in full
+	// (every chunk read and hashed); 0: never (ingot serve's default is 6h).
+	ImageCheckInterval time.Duration
+	// HostImageTTL is how long a host image lives unless its deployment
+	// succeeds first; default 24h.
+	HostImageTTL time.Duration
 }
 
 // Validate fills in defaults and checks the rest.
@@ -55,6 +70,8 @@ func (c *Config) Validate() error {
 	setDefault(&c.LeaseTTL, 30*time.Second)
 	setDefault(&c.PollInterval, 2*time.Second)
 	setDefault(&c.DefaultTimeout, 2*time.Hour)
+	setDefault(&c.BuildConcurrency, 1)
+	setDefault(&c.HostImageTTL, 24*time.Hour)
 	if c.Version == "" {
 		c.Version = "dev"
 	}
@@ -65,6 +82,16 @@ func setDefault[T int | time.Duration](v *T, def T) {
 	if *v <= 0 {
 		*v = def
 	}
+}
+
+func (c *Config) installerDir() string {
+	switch {
+	case c.InstallerDir != "":
+		return c.InstallerDir
+	case c.Netboot != nil && c.Netboot.InstallerDir != "":
+		return c.Netboot.InstallerDir
+	}
+	return "build/installer"
 }
 
 func (c *Config) embedded() bool { return c.Database == "" || strings.HasPrefix(c.Database, "sqlite:") }
@@ -105,6 +132,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) er
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return n.engine.Run(gctx) })
 	g.Go(func() error { return n.rollouts.Run(gctx) })
+	if n.builds != nil {
+		g.Go(func() error { return n.builds.Run(gctx) })
+	}
+	g.Go(func() error { return n.setChecks.Run(gctx) })
+	g.Go(func() error { return n.hostImgs.Run(gctx, time.Minute, log.With("component", "hostimage")) })
 	if n.netboot != nil {
 		g.Go(func() error { return n.netboot(gctx) })
 	}

@@ -52,7 +52,7 @@ func boot() {
 			return j.doKit(ctx, consoleInput())
 		}
 		sysinit.WaitForDevices("/sys/class/net", 5*time.Second)
-		lease, err := netup.Up(ctx, log, cfg.Iface, 90*time.Second)
+		lease, err := network(ctx, log, cfg)
 		if err != nil {
 			return "", err
 		}
@@ -81,6 +81,15 @@ func boot() {
 	for {
 		time.Sleep(time.Hour)
 	}
+}
+
+// network brings the NIC up: the static configuration from the command
+// line if there is one, else DHCP.
+func network(ctx context.Context, log *slog.Logger, cfg cmdline.Config) (netup.Lease, error) {
+	if cfg.Static != nil {
+		return netup.Static(ctx, log, cfg.Iface, *cfg.Static, 30*time.Second)
+	}
+	return netup.Up(ctx, log, cfg.Iface, 90*time.Second)
 }
 
 func banner(out io.Writer, err error) {

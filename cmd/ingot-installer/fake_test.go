@@ -93,7 +93,7 @@ func mustRun(t *testing.T, name string, args ...string) string {
 }
 
 // chunkImage turns a raw disk file into a signed image.
-func chunkImage(t *testing.T, path, firmware string) *testImage {
+func chunkImage(t *testing.T, path, arch, firmware string) *testImage {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -107,7 +107,7 @@ func chunkImage(t *testing.T, path, firmware string) *testImage {
 	}
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	m := &manifest.Manifest{
-		Version: manifest.Version, Name: "test-debian", Arch: "amd64", Firmware: firmware,
+		Version: manifest.Version, Name: "test-debian", Arch: arch, Firmware: firmware,
 		OS: manifest.OS{ID: "debian", Version: "12"}, Created: time.Unix(1700000000, 0).UTC(),
 		Payloads: []manifest.Payload{{Role: "disk", Kind: manifest.KindRawDisk, Size: res.Size, ChunkSize: manifest.DefaultChunkSize, Chunks: res.Chunks}},
 	}
@@ -130,11 +130,12 @@ type fakeServer struct {
 	plan  plan.Plan
 	token string
 
-	mu          sync.Mutex
-	discoveries []plan.Discovery
-	inventory   *plan.Inventory
-	signals     []sigRecord
-	reply       plan.DiscoveryReply
+	mu           sync.Mutex
+	discoveries  []plan.Discovery
+	discoveredAt time.Time // when the first discovery arrived
+	inventory    *plan.Inventory
+	signals      []sigRecord
+	reply        plan.DiscoveryReply
 }
 
 type sigRecord struct {
@@ -152,6 +153,9 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var d plan.Discovery
 		json.NewDecoder(r.Body).Decode(&d)
 		s.discoveries = append(s.discoveries, d)
+		if s.discoveredAt.IsZero() {
+			s.discoveredAt = time.Now()
+		}
 		json.NewEncoder(w).Encode(s.reply)
 	case !authed:
 		http.Error(w, "bad token", http.StatusForbidden)

@@ -18,7 +18,7 @@ import (
 // fake server, writing the image to a 128 MiB disk image file and the host
 // config into a directory.
 func TestInstallToFile(t *testing.T) {
-	img := chunkImage(t, makeDiskImage(t), "bios")
+	img := chunkImage(t, makeDiskImage(t), "amd64", "bios")
 	srv := &fakeServer{t: t, img: img, token: "tok-1", plan: plan.Plan{
 		Deployment: "dep-1", Host: "web-001", Reboot: "poweroff",
 		Image:  plan.ImageSource{ID: img.id, PublicKey: img.pubPEM, Firmware: "bios"},
@@ -71,7 +71,7 @@ func TestInstallToFile(t *testing.T) {
 // TestInstallFailures checks that bad input fails before any write and is
 // reported as installer.failed with a hint.
 func TestInstallFailures(t *testing.T) {
-	img := chunkImage(t, makeDiskImage(t), "uefi")
+	img := chunkImage(t, makeDiskImage(t), "amd64", "uefi")
 	tests := []struct {
 		name    string
 		sel     plan.DiskSelector

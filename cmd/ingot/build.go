@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -18,21 +17,32 @@ import (
 	"ingot.dev/ingot/imagebuild/mkosi"
 	"ingot.dev/ingot/imagebuild/oci"
 	"ingot.dev/ingot/imagebuild/rawimport"
+	"ingot.dev/ingot/server/chunkstore"
 )
 
 type buildFlags struct {
 	local, workDir, cacheDir string
 	level                    int
+	imageSet                 string
+	secureBoot, follow       bool
 }
 
-// newBuildCommand is `ingot image build RECIPE --local DIR`.
+// newBuildCommand is `ingot image build RECIPE`: on the server (a build
+// job), or with --local DIR right here.
 func newBuildCommand(app *App) *cobra.Command {
 	var f buildFlags
 	cmd := &cobra.Command{
 		Use:   "build RECIPE",
-		Short: "Build an image from a recipe (YAML or JSON), chunk and sign it; print its ID",
-		Args:  cobra.ExactArgs(1),
+		Short: "Build an image from a recipe (YAML or JSON): on the server as a job, or --local; chunk and sign it",
+		Long: `Without --local the server builds the recipe as a job (ingot build list|get|log|cancel) and puts
+the image in an image set variant (--image-set, default the recipe's name); the build's ID is printed,
+or with --follow its log until it ends (the exit status is non-zero unless it succeeded).
+With --local DIR the image is built here into a local data directory and its ID printed.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.local == "" {
+				return submitBuild(cmd.Context(), app, args[0], f)
+			}
 			id, err := runBuild(cmd.Context(), app, args[0], f)
 			if err == nil {
 				fmt.Fprintln(app.Out, id)
@@ -41,6 +51,9 @@ func newBuildCommand(app *App) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.imageSet, "image-set", "", "server builds: the image set the image lands in (default: the recipe's name)")
+	fl.BoolVar(&f.secureBoot, "secure-boot", false, "server builds: the image is the set's secure-boot variant")
+	fl.BoolVar(&f.follow, "follow", false, "server builds: print the build's log live until it ends")
 	fl.StringVar(&f.local, "local", "", "build into this local data directory (chunks/, manifests/, signing.key)")
 	fl.StringVar(&f.workDir, "work-dir", "", "parent of the build's work directory (default: the system temp dir)")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "keep downloaded packages here between builds")
@@ -76,9 +89,6 @@ func builders(epoch time.Time, cacheDir string, log *slog.Logger) (*imagebuild.R
 }
 
 func runBuild(ctx context.Context, app *App, path string, f buildFlags) (string, error) {
-	if f.local == "" {
-		return "", errors.New("building on the server is not available yet: pass --local DIR")
-	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("reading recipe: %w", err)
@@ -112,7 +122,7 @@ func runBuild(ctx context.Context, app *App, path string, f buildFlags) (string,
 		return "", err
 	}
 	defer art.Remove()
-	m, err := imagebuild.Publish(ctx, art, storeSink{svc.Store}, chunker.Options{Level: f.level})
+	m, err := imagebuild.Publish(ctx, art, chunkstore.Sink{Store: svc.Store}, chunker.Options{Level: f.level})
 	if err != nil {
 		return "", err
 	}

@@ -43,7 +43,8 @@ func TestOperationalEndpoints(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/v1/hosts", "/v1/hosts/{name}", "/v1/deployments", "/v1/deployments/{id}/events/stream", "/v1/imagesets", "/v1/hostgroups", "/v1/tokens"} {
+	for _, path := range []string{"/v1/hosts", "/v1/hosts/{name}", "/v1/deployments", "/v1/deployments/{id}/events/stream", "/v1/imagesets", "/v1/hostgroups", "/v1/tokens",
+		"/v1/builds", "/v1/builds/{id}/log/stream", "/v1/builds/{id}/cancel", "/v1/imagesets/{name}/check", "/v1/hosts/{name}/image"} {
 		if doc.Paths[path] == nil {
 			t.Errorf("OpenAPI document lacks %s", path)
 		}

@@ -65,7 +65,7 @@ func runImageImport(ctx context.Context, app *App, path string, f importFlags) (
 		if svc, err = imageDir(f.local).open(); err != nil {
 			return "", err
 		}
-		sink = storeSink{svc.Store}
+		sink = chunkstore.Sink{Store: svc.Store}
 	} else {
 		sink = &httpSink{base: strings.TrimSuffix(app.Server, "/"), token: app.Token}
 	}
@@ -106,17 +106,6 @@ func newManifest(path string, f importFlags, res *chunker.Result) (*manifest.Man
 		}},
 	}
 	return m, m.Validate()
-}
-
-// storeSink adapts a chunkstore.Store to the chunker.
-type storeSink struct{ chunkstore.Store }
-
-func (s storeSink) Put(ctx context.Context, h manifest.Hash, b []byte) error {
-	return s.Store.Put(ctx, h, bytes.NewReader(b))
-}
-
-func (s storeSink) CompressedSize(ctx context.Context, h manifest.Hash) (int64, error) {
-	return s.Store.Stat(ctx, h)
 }
 
 // httpSink uploads chunks the server does not have yet.

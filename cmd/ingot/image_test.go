@@ -80,6 +80,7 @@ func TestImageLocalRoundTrip(t *testing.T) {
 func TestImageServerRoundTrip(t *testing.T) {
 	raw, zst := testDisk(t)
 	data := t.TempDir()
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000") // re-imports in another second must make the same ID too
 	p := startServer(t, data)
 	c := adminClient(t, p, data)
 	app := &App{Server: p.url, Token: tokenOf(t, data)}

@@ -36,6 +36,11 @@ func TestMediaBuildRefusesBadFlags(t *testing.T) {
 		{"no out", "http://10.0.0.1:7480", []string{"build", "--generic"}, "-O FILE"},
 		{"loopback", "http://127.0.0.1:7480", []string{"build", "--generic", "-O", out}, "loopback"},
 		{"localhost", "http://localhost:7480", []string{"build", "--generic", "-O", out}, "loopback"},
+		{"host and generic", "http://10.0.0.1:7480", []string{"build", "--generic", "--host", "h", "-O", out}, "either --generic"},
+		{"gw without ip", "http://10.0.0.1:7480", []string{"build", "--generic", "--gw", "10.0.0.1", "-O", out}, "need --ip"},
+		{"bad ip", "http://10.0.0.1:7480", []string{"build", "--generic", "--ip", "10.0.0.5", "-O", out}, "ADDRESS/PREFIX"},
+		{"gw elsewhere", "http://10.0.0.1:7480", []string{"build", "--generic", "--ip", "10.0.0.5/24", "--gw", "10.1.0.1", "-O", out}, "not inside"},
+		{"host without server", "http://127.0.0.1:1", []string{"build", "--host", "h", "-O", out}, "media build --host h"},
 		{"no installer", "http://10.0.0.1:7480", []string{"build", "--generic", "-O", out, "--installer", t.TempDir()}, "make installer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

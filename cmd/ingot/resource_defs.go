@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ func age(t time.Time) string {
 }
 
 func newImageSetCommand(app *App) *cobra.Command {
-	return resourceCmd[api.ImageSet]{
+	cmd := resourceCmd[api.ImageSet]{
 		use: "imageset", short: "manage image sets (one image per arch, firmware and secure boot)", aliases: []string{"imagesets", "is"},
 		res: (*client.Client).ImageSets, key: func(s api.ImageSet) string { return s.Name },
 		cols: []column[api.ImageSet]{
@@ -31,9 +32,52 @@ func newImageSetCommand(app *App) *cobra.Command {
 				}
 				return strings.Join(keys, ",")
 			}},
+			{"CHECK", imageSetCheck},
 			{"AGE", func(s api.ImageSet) string { return age(s.CreatedAt) }},
 		},
 	}.command(app)
+	cmd.AddCommand(imageSetCheckCmd(app))
+	return cmd
+}
+
+// imageSetCheck is the set's last check: ok or failed and how long ago.
+func imageSetCheck(s api.ImageSet) string {
+	if s.Check == nil {
+		return "-"
+	}
+	return string(s.Check.Status) + " " + age(s.Check.Time) + " ago"
+}
+
+func imageSetCheckCmd(app *App) *cobra.Command {
+	return &cobra.Command{Use: "check NAME...", Short: "check every variant's image now (signature, every chunk read and hashed) and record the outcome",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			failed := 0
+			for _, name := range args {
+				set, err := app.client().CheckImageSet(cmd.Context(), name)
+				if err != nil {
+					return err
+				}
+				if set.Check == nil {
+					return fmt.Errorf("image set %s: the server recorded no check", name)
+				}
+				fmt.Fprintf(app.Out, "image set %s: %s%s\n", name, set.Check.Status, prefixed(": ", set.Check.Error))
+				if set.Check.Status != api.CheckOK {
+					failed++
+				}
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d image sets failed their check", failed, len(args))
+			}
+			return nil
+		}}
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
 }
 
 func newHostgroupCommand(app *App) *cobra.Command {
@@ -69,7 +113,27 @@ func newHostCommand(app *App) *cobra.Command {
 			}},
 		},
 	}.command(app)
-	cmd.AddCommand(newHostAddCommand(app), newHostImportCommand(app))
+	cmd.AddCommand(newHostAddCommand(app), newHostImportCommand(app), newHostImageCommand(app))
+	return cmd
+}
+
+// newHostImageCommand is `ingot host image NAME`: materialize the host's
+// transient image (base image + config layer) on the server.
+func newHostImageCommand(app *App) *cobra.Command {
+	var deployment string
+	cmd := &cobra.Command{Use: "image NAME", Short: "materialize the host's image (its hostgroup's base + its config layer; only the layer is new)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			hi, err := app.client().MaterializeHostImage(cmd.Context(), args[0], api.DeploymentID(deployment))
+			if err != nil {
+				return err
+			}
+			if app.Output != "table" {
+				return printValue(app, hi)
+			}
+			fmt.Fprintf(app.Out, "host image %s of %s: base %s, %d new bytes, expires %s\n", hi.ID, hi.Host, hi.Base, hi.NewBytes, hi.ExpiresAt.Local().Format(time.RFC3339))
+			return nil
+		}}
+	cmd.Flags().StringVar(&deployment, "deployment", "", "remove the host image once this deployment succeeds")
 	return cmd
 }
 

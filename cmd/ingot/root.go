@@ -43,6 +43,7 @@ var commands = []func(*App) *cobra.Command{
 	newHostgroupCommand,
 	newImageSetCommand,
 	newImageCommand,
+	newBuildJobCommand,
 	newCredentialCommand,
 	newTokenCommand,
 	newAuditCommand,

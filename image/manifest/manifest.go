@@ -34,6 +34,9 @@ type Kind string
 const (
 	KindRawDisk Kind = "raw-disk" // a whole disk: partition table and partitions
 	KindFSImage Kind = "fs-image" // one filesystem, written into a partition
+	// KindConfigTar is a host image's config layer: a tar of the host's
+	// files, unpacked over the installed root after the other payloads.
+	KindConfigTar Kind = "config-tar"
 )
 
 // Manifest describes one image: what it is and how to rebuild its payloads from chunks.

@@ -29,7 +29,7 @@ func (p *Payload) Validate() error {
 	if p.Role == "" {
 		return errors.New("empty role")
 	}
-	if p.Kind != KindRawDisk && p.Kind != KindFSImage {
+	if p.Kind != KindRawDisk && p.Kind != KindFSImage && p.Kind != KindConfigTar {
 		return fmt.Errorf("unknown kind %q", p.Kind)
 	}
 	if p.Size < 0 || p.Size > MaxSize {

@@ -7,14 +7,24 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 
 	efi "github.com/canonical/go-efilib"
 )
 
-// Loader is the removable-media path every UEFI firmware can boot, which
-// Debian's images (and grub-install --removable) fill in.
-const Loader = `\EFI\BOOT\BOOTX64.EFI`
+// Loader is the removable-media path every UEFI firmware can boot on this
+// machine's architecture, which Debian's images (and grub-install
+// --removable) fill in.
+var Loader = LoaderFor(runtime.GOARCH)
+
+// LoaderFor is the removable-media loader path for a Go architecture name.
+func LoaderFor(goarch string) string {
+	if goarch == "arm64" {
+		return `\EFI\BOOT\BOOTAA64.EFI`
+	}
+	return `\EFI\BOOT\BOOTX64.EFI`
+}
 
 // Option builds the load option for loader on partition part of the disk
 // read through r (size bytes, 512-byte sectors).

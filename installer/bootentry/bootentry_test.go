@@ -46,3 +46,12 @@ func TestOption(t *testing.T) {
 		t.Errorf("Option().Bytes() = %d bytes, %v", len(b), err)
 	}
 }
+
+func TestLoaderFor(t *testing.T) {
+	if got := LoaderFor("arm64"); got != `\EFI\BOOT\BOOTAA64.EFI` {
+		t.Errorf("arm64: %s", got)
+	}
+	if got := LoaderFor("amd64"); got != `\EFI\BOOT\BOOTX64.EFI` {
+		t.Errorf("amd64: %s", got)
+	}
+}

@@ -1,11 +1,14 @@
 // Package cmdline reads the installer's settings from the kernel command
 // line: ingot.server=URL ingot.mode=discovery|install ingot.token=SECRET
-// ingot.deployment=ID ingot.debug=1 ingot.iface=NAME.
+// ingot.deployment=ID ingot.debug=1 ingot.iface=NAME-or-MAC, and a static
+// network configuration instead of DHCP: ingot.ip=ADDR/PREFIX ingot.gw=GW
+// ingot.dns=DNS[,DNS...].
 package cmdline
 
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -29,14 +32,25 @@ type Config struct {
 	Token      string // the deployment's one-time installer token
 	Deployment string // the deployment ID, for signals
 	Debug      bool   // drop to a shell instead of rebooting on failure
-	Iface      string // NIC to configure; default every NIC with link
-	KitKey     string // ingot.kitkey: the server's kit signing key (base64url ed25519)
+	Iface      string // NIC to configure (name or MAC); default every NIC with link
+	// Static is the network configuration to set instead of asking DHCP;
+	// nil means DHCP.
+	Static *Static
+	KitKey string // ingot.kitkey: the server's kit signing key (base64url ed25519)
+}
+
+// Static is a static IP configuration of the boot NIC.
+type Static struct {
+	Addr    netip.Prefix // the address with its prefix length, e.g. 10.0.0.5/24
+	Gateway netip.Addr   // default route; zero: none (the server is on-link)
+	DNS     []netip.Addr
 }
 
 // Parse reads the ingot.* parameters of a kernel command line. Unknown
 // ingot.* parameters are errors, other parameters are ignored.
 func Parse(line string) (Config, error) {
 	var c Config
+	var errs []error
 	for _, f := range fields(line) {
 		k, v, _ := strings.Cut(f, "=")
 		if !strings.HasPrefix(k, "ingot.") {
@@ -57,9 +71,14 @@ func Parse(line string) (Config, error) {
 			c.KitKey = v
 		case "ingot.debug":
 			c.Debug = v == "" || v == "1" || v == "true" || v == "yes"
+		case "ingot.ip", "ingot.gw", "ingot.dns":
+			errs = append(errs, c.parseStatic(k, v))
 		default:
 			return c, fmt.Errorf("unknown kernel parameter %q", k)
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
 	}
 	if c.Mode == "" {
 		c.Mode = ModeDiscovery
@@ -95,6 +114,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("ingot.mode=%q: want discovery, install or kit", c.Mode))
+	}
+	if c.Static != nil {
+		errs = append(errs, c.Static.Validate())
 	}
 	return errors.Join(errs...)
 }

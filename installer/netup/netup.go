@@ -1,7 +1,9 @@
 // Package netup brings the installer's network up: every Ethernet NIC (or
 // the one named) is set up and asked for a DHCPv4 lease in parallel, and the
-// first lease is configured (address, routes, resolv.conf). It wraps u-root's
-// dhclient; its types do not leak.
+// first lease is configured (address, routes, resolv.conf); or, with a
+// static configuration from the kernel command line, one NIC gets that
+// address without DHCP. It wraps u-root's dhclient and netlink; their types
+// do not leak.
 package netup
 
 import (
@@ -9,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"github.com/u-root/u-root/pkg/dhclient"
@@ -22,17 +23,12 @@ type Lease struct {
 	Summary   string
 }
 
-// Up configures the first NIC that gets a DHCP lease. iface is a regular
-// expression of interface names; empty means every eth*/en* NIC.
+// Up configures the first NIC that gets a DHCP lease. iface is an
+// interface name or MAC; empty means every eth*/en* NIC.
 func Up(ctx context.Context, log *slog.Logger, iface string, timeout time.Duration) (Lease, error) {
-	if iface == "" {
-		iface = "^(eth|en)"
-	} else {
-		iface = "^" + regexp.QuoteMeta(iface) + "$"
-	}
-	links, err := dhclient.Interfaces(iface)
+	links, err := findLinks(iface)
 	if err != nil {
-		return Lease{}, fmt.Errorf("finding network interfaces: %w: is the NIC's driver in the installer?", err)
+		return Lease{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

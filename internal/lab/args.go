@@ -38,8 +38,14 @@ func (vm *VM) args(ctx context.Context, n *Net) ([]string, error) {
 			a = append(a, "-initrd", c.Initrd)
 		}
 	}
-	if c.CDROM != "" {
+	switch {
+	case c.CDROM != "":
 		a = append(a, "-drive", "if=none,id=cd0,media=cdrom,readonly=on,file="+qemuEscape(c.CDROM), "-device", "ide-cd,drive=cd0,id=cdrom0,bootindex=1")
+	case c.EmptyCD:
+		a = append(a, "-drive", "if=none,id=cd0,media=cdrom,readonly=on", "-device", "ide-cd,drive=cd0,id=cdrom0")
+	}
+	if c.Paused {
+		a = append(a, "-S", "-no-shutdown")
 	}
 	if c.TPM {
 		sock, err := vm.startTPM(ctx)
@@ -121,6 +127,9 @@ func diskArgs(disks []Disk) []string {
 		}
 		if d.BootIndex > 0 {
 			dev += ",bootindex=" + itoa(d.BootIndex)
+		}
+		if d.ID != "" {
+			dev += ",id=" + d.ID
 		}
 		a = append(a, "-drive", drive, "-device", dev)
 	}

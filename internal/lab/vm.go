@@ -37,6 +37,7 @@ type Disk struct {
 	Serial    string
 	BootIndex int // 0: not a boot device
 	ReadOnly  bool
+	ID        string // qdev id of the device (for QMP, e.g. a virtual BMC's boot order); default none
 }
 
 // NIC is a virtual NIC on the lab network.
@@ -60,9 +61,15 @@ type VMConfig struct {
 	Initrd    string
 	Append    string
 	CDROM     string
-	TPM       bool   // a swtpm TPM 2.0
-	CPU       string // default "max" (emulated AES-NI helps dm-crypt)
-	Extra     []string
+	// EmptyCD adds a CD drive with no medium (qdev id cdrom0, no boot
+	// index) for virtual media; exclusive with CDROM.
+	EmptyCD bool
+	// Paused starts the VM powered off (-S -no-shutdown) for a virtual
+	// BMC to power on.
+	Paused bool
+	TPM    bool   // a swtpm TPM 2.0
+	CPU    string // default "max" (emulated AES-NI helps dm-crypt)
+	Extra  []string
 }
 
 // VM is a running qemu.

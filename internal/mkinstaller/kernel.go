@@ -23,8 +23,8 @@ func (k kernel) modDir() string  { return filepath.Join(k.Root, "lib", "modules"
 
 // resolveKernelPackage asks apt which versioned package the meta-package
 // (linux-image-amd64) currently depends on.
-func resolveKernelPackage(ctx context.Context, meta string) (string, error) {
-	out, err := exec.CommandContext(ctx, "apt-cache", "depends", meta).Output()
+func resolveKernelPackage(ctx context.Context, a apt, meta string) (string, error) {
+	out, err := a.command(ctx, "", "apt-cache", "depends", meta).Output()
 	if err != nil {
 		return "", fmt.Errorf("apt-cache depends %s: %w", meta, err)
 	}
@@ -39,7 +39,7 @@ func resolveKernelPackage(ctx context.Context, meta string) (string, error) {
 
 // fetchKernel downloads and unpacks pkg under cache once, and runs depmod on
 // it (the .deb ships no modules.dep).
-func fetchKernel(ctx context.Context, log *slog.Logger, cache, pkg string) (kernel, error) {
+func fetchKernel(ctx context.Context, log *slog.Logger, a apt, cache, pkg string) (kernel, error) {
 	root := filepath.Join(cache, "kernel", pkg)
 	k := kernel{Root: root, Version: strings.TrimPrefix(pkg, "linux-image-")}
 	if _, err := os.Stat(filepath.Join(root, ".done")); err == nil {
@@ -50,7 +50,7 @@ func fetchKernel(ctx context.Context, log *slog.Logger, cache, pkg string) (kern
 	if err := os.MkdirAll(dl, 0o755); err != nil {
 		return k, fmt.Errorf("creating %s: %w", dl, err)
 	}
-	if err := runTool(ctx, dl, "apt-get", "download", pkg); err != nil {
+	if err := a.download(ctx, dl, pkg); err != nil {
 		return k, err
 	}
 	debs, _ := filepath.Glob(filepath.Join(dl, pkg+"_*.deb"))

@@ -9,6 +9,14 @@
 // built installer. Run it from the repository root:
 //
 //	go run ./internal/mkinstaller -out build/installer
+//
+// For another architecture (-arch arm64) the kernel, the tools and their
+// libraries come from that architecture's .deb files, resolved with apt from
+// the host's sources into a private package list under OUT/.cache/apt (the
+// host's dpkg and apt state are left alone), and ingot-installer is
+// cross-compiled:
+//
+//	go run ./internal/mkinstaller -arch arm64 -out build/installer-arm64
 package main
 
 import (
@@ -16,6 +24,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,57 +54,90 @@ func main() {
 
 type config struct {
 	Out       string // output directory
-	Meta      string // kernel meta-package
+	Arch      string // Debian architecture: amd64 (default) or arm64
+	Meta      string // kernel meta-package; default linux-image-ARCH
 	Package   string // exact kernel package; resolved from Meta when empty
 	Installer string // prebuilt installer binary; built from ./cmd/ingot-installer when empty
+	Update    bool   // refresh a foreign architecture's package lists first
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
 	var c config
 	fs := flag.NewFlagSet("mkinstaller", flag.ContinueOnError)
 	fs.StringVar(&c.Out, "out", "build/installer", "output directory")
-	fs.StringVar(&c.Meta, "meta", "linux-image-amd64", "Debian kernel meta-package to resolve")
+	fs.StringVar(&c.Arch, "arch", "amd64", "architecture of the installer: amd64 or arm64")
+	fs.StringVar(&c.Meta, "meta", "", "Debian kernel meta-package to resolve (default linux-image-ARCH)")
 	fs.StringVar(&c.Package, "kernel-package", "", "exact kernel package (default: what -meta depends on)")
 	fs.StringVar(&c.Installer, "installer", "", "prebuilt static ingot-installer (default: go build ./cmd/ingot-installer)")
+	fs.BoolVar(&c.Update, "update", false, "refresh the package lists of a foreign -arch first (they are fetched once, and again when a download fails)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	start := time.Now()
-	if err := build(ctx, log, c); err != nil {
+	t, err := lookupTarget(c.Arch)
+	if err != nil {
 		return err
 	}
-	log.Info("installer ready", "dir", c.Out, "took", time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-func build(ctx context.Context, log *slog.Logger, c config) error {
+	if c.Meta == "" {
+		c.Meta = "linux-image-" + t.Arch
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	start := time.Now()
 	cache := filepath.Join(c.Out, ".cache")
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", cache, err)
 	}
+	var a apt
+	if !t.native() {
+		if a, err = foreignApt(t.Arch, filepath.Join(cache, "apt")); err != nil {
+			return err
+		}
+		ready := a.ensureLists
+		if c.Update {
+			ready = a.update
+		}
+		if err := ready(ctx); err != nil {
+			return err
+		}
+	}
+	err = build(ctx, log, c, t, a)
+	if errors.Is(err, errDownload) && a.dir != "" {
+		log.Info("download failed; refreshing the package lists and retrying", "arch", t.Arch, "err", err)
+		if err := a.update(ctx); err != nil {
+			return err
+		}
+		err = build(ctx, log, c, t, a)
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("installer ready", "dir", c.Out, "arch", t.Arch, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func build(ctx context.Context, log *slog.Logger, c config, t target, a apt) error {
+	cache := filepath.Join(c.Out, ".cache")
 	if c.Package == "" {
-		p, err := resolveKernelPackage(ctx, c.Meta)
+		p, err := resolveKernelPackage(ctx, a, c.Meta)
 		if err != nil {
 			return err
 		}
 		c.Package = p
 	}
-	k, err := fetchKernel(ctx, log, cache, c.Package)
+	k, err := fetchKernel(ctx, log, a, cache, c.Package)
 	if err != nil {
 		return err
 	}
 	if err := installFile(k.vmlinuz(), filepath.Join(c.Out, "vmlinuz")); err != nil {
 		return err
 	}
-	base, err := baseArchive(ctx, log, cache, k)
+	base, err := baseArchive(ctx, log, cache, k, t, a)
 	if err != nil {
 		return err
 	}
 	bin := c.Installer
 	if bin == "" {
 		bin = filepath.Join(cache, "ingot-installer")
-		if err := goBuild(ctx, bin); err != nil {
+		if err := goBuild(ctx, bin, t.Arch); err != nil {
 			return err
 		}
 	}
@@ -116,12 +158,22 @@ func build(ctx context.Context, log *slog.Logger, c config) error {
 
 // baseArchive returns the cached gzip'd base archive for k, building it when
 // the kernel or the tools changed.
-func baseArchive(ctx context.Context, log *slog.Logger, cache string, k kernel) ([]byte, error) {
-	order, err := moduleOrder(k)
+func baseArchive(ctx context.Context, log *slog.Logger, cache string, k kernel, t target, pkgs apt) ([]byte, error) {
+	order, err := moduleOrder(k, append(wantModules[:len(wantModules):len(wantModules)], t.Modules...))
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(baseFormat + "\n" + k.Version + "\n" + strings.Join(order, "\n") + "\n" + toolStamp()))
+	addTools := func(ctx context.Context, a archive) error { return addHostTools(ctx, a, t) }
+	stamp := toolStamp()
+	if !t.native() {
+		s, err := fetchSysroot(ctx, log, pkgs, cache)
+		if err != nil {
+			return nil, err
+		}
+		addTools = func(_ context.Context, a archive) error { return addSysrootTools(a, s, t) }
+		stamp = s.Stamp
+	}
+	sum := sha256.Sum256([]byte(baseFormat + "\n" + k.Version + "\n" + strings.Join(order, "\n") + "\n" + stamp))
 	path := filepath.Join(cache, "base-"+hex.EncodeToString(sum[:8])+".cpio.gz")
 	if b, err := os.ReadFile(path); err == nil {
 		return b, nil
@@ -152,7 +204,7 @@ func baseArchive(ctx context.Context, log *slog.Logger, cache string, k kernel) 
 	return b, writeIfChanged(path, b)
 }
 
-func moduleOrder(k kernel) ([]string, error) {
+func moduleOrder(k kernel, want []string) ([]string, error) {
 	f, err := os.Open(filepath.Join(k.modDir(), "modules.dep"))
 	if err != nil {
 		return nil, fmt.Errorf("opening modules.dep: %w", err)
@@ -171,7 +223,7 @@ func moduleOrder(k kernel) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	order, _ := t.resolve(wantModules, builtin)
+	order, _ := t.resolve(want, builtin)
 	return order, nil
 }
 
@@ -187,9 +239,9 @@ func gzipArchive(a archive) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func goBuild(ctx context.Context, out string) error {
+func goBuild(ctx context.Context, out, arch string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/ingot-installer")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOARCH="+arch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building ingot-installer: %w: %s", err, bytes.TrimSpace(b))
 	}

@@ -33,10 +33,6 @@ var tools = []tool{
 	{Host: "/bin/busybox", Guest: "bin/busybox", Package: "busybox-static", Links: busyboxApplets},
 }
 
-// dlopened are libraries programs load at run time, which ldd cannot see
-// (glibc needs libgcc_s for pthread_cancel, which cryptsetup uses).
-var dlopened = []string{"/lib/x86_64-linux-gnu/libgcc_s.so.1"}
-
 var busyboxApplets = func() []string {
 	var l []string
 	for _, a := range strings.Fields(`sh ash ls cat cp mv rm ln mkdir rmdir mount umount dmesg ps kill
@@ -74,12 +70,12 @@ func libraries(ctx context.Context, path string) ([]string, error) {
 	return libs, nil
 }
 
-// addTools puts every tool, its links and its libraries (as real files at the
-// paths the loader looks for) into a.
-func addTools(ctx context.Context, a archive) error {
+// addHostTools puts every tool, its links and its libraries (as real files
+// at the paths the loader looks for) from the build machine into a.
+func addHostTools(ctx context.Context, a archive, t target) error {
 	libs := map[string]bool{}
-	for _, l := range dlopened {
-		libs[l] = true
+	for _, l := range t.Dlopened {
+		libs["/"+l] = true
 	}
 	for _, t := range tools {
 		real, err := filepath.EvalSymlinks(t.Host)

@@ -29,6 +29,12 @@ type qmpReply struct {
 // run executes cmd with args and decodes its return value into out (may
 // be nil).
 func (q *qmp) run(ctx context.Context, cmd string, args any, out any) error {
+	return q.runUntil(ctx, cmd, args, out, "")
+}
+
+// runUntil is run that, when event is not empty, also waits for that event
+// (e.g. RESET: system_reset only requests the reset).
+func (q *qmp) runUntil(ctx context.Context, cmd string, args any, out any, event string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var d net.Dialer
@@ -46,46 +52,61 @@ func (q *qmp) run(ctx context.Context, cmd string, args any, out any) error {
 	if _, err := r.ReadBytes('\n'); err != nil { // greeting
 		return fmt.Errorf("qmp %s: reading greeting: %w", cmd, err)
 	}
-	if err := exchange(conn, r, "qmp_capabilities", nil, nil); err != nil {
+	if _, err := exchange(conn, r, "qmp_capabilities", nil, nil); err != nil {
 		return fmt.Errorf("qmp %s: %w", cmd, err)
 	}
-	if err := exchange(conn, r, cmd, args, out); err != nil {
+	seen, err := exchange(conn, r, cmd, args, out)
+	if err != nil {
 		return fmt.Errorf("qmp %s: %w", cmd, err)
+	}
+	for event != "" && !seen[event] {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return fmt.Errorf("qmp %s: waiting for %s: %w", cmd, event, err)
+		}
+		var rep qmpReply
+		if json.Unmarshal(line, &rep) == nil && rep.Event == event {
+			return nil
+		}
 	}
 	return nil
 }
 
-func exchange(conn net.Conn, r *bufio.Reader, cmd string, args, out any) error {
+// exchange sends cmd and reads its reply; it returns the events that came
+// before the reply.
+func exchange(conn net.Conn, r *bufio.Reader, cmd string, args, out any) (map[string]bool, error) {
+	seen := map[string]bool{}
 	msg := map[string]any{"execute": cmd}
 	if args != nil {
 		msg["arguments"] = args
 	}
 	b, err := json.Marshal(msg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := conn.Write(append(b, '\n')); err != nil {
-		return err
+		return nil, err
 	}
 	for range 1000 { // events may come before the reply
 		line, err := r.ReadBytes('\n')
 		if err != nil {
-			return err
+			return seen, err
 		}
 		var rep qmpReply
 		if err := json.Unmarshal(line, &rep); err != nil {
-			return fmt.Errorf("bad QMP line %q: %w", line, err)
+			return seen, fmt.Errorf("bad QMP line %q: %w", line, err)
 		}
 		switch {
 		case rep.Event != "":
+			seen[rep.Event] = true
 			continue
 		case rep.Error != nil:
-			return fmt.Errorf("%s: %s", rep.Error.Class, rep.Error.Desc)
+			return seen, fmt.Errorf("%s: %s", rep.Error.Class, rep.Error.Desc)
 		case out != nil:
-			return json.Unmarshal(rep.Return, out)
+			return seen, json.Unmarshal(rep.Return, out)
 		default:
-			return nil
+			return seen, nil
 		}
 	}
-	return fmt.Errorf("no reply to %s", cmd)
+	return seen, fmt.Errorf("no reply to %s", cmd)
 }

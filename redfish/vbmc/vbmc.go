@@ -2,8 +2,10 @@
 // service (redfish/emulator) that drives one qemu VM over its QMP socket.
 // Power on is cont (after a system_reset, so a powered-off guest starts
 // afresh), power off is stop, a hard reset is system_reset, the boot
-// override sets unique bootindex values with qom-set before the reset, and
-// virtual media is blockdev-change-medium / eject on the CD drive.
+// override sets unique bootindex values with qom-set before the reset (and
+// restores the default order right after it: the override is one-time),
+// and virtual media is blockdev-change-medium / eject on the CD drive; an
+// http(s) image is downloaded first, as a BMC does.
 package vbmc
 
 import (
@@ -13,7 +15,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"ingot.dev/ingot/redfish/emulator"
@@ -32,7 +36,10 @@ type Config struct {
 	// DefaultOrder is the boot order without an override (default Hdd, Pxe, Cd).
 	DefaultOrder []string
 	// CDROM is the qdev id of the CD drive (default cdrom0).
-	CDROM    string
+	CDROM string
+	// MediaDir holds downloaded http(s) images (default the system's
+	// temporary directory); each is deleted when ejected.
+	MediaDir string
 	Identity emulator.Identity
 	Logger   *slog.Logger
 }
@@ -60,6 +67,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CDROM == "" {
 		c.CDROM = "cdrom0"
+	}
+	if c.MediaDir == "" {
+		c.MediaDir = os.TempDir()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -106,6 +116,9 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 type Machine struct {
 	q   *qmp
 	cfg Config
+
+	mu         sync.Mutex
+	downloaded string // the downloaded image in the drive, deleted on eject
 }
 
 var _ emulator.Machine = (*Machine)(nil)
@@ -133,13 +146,21 @@ func (m *Machine) Reset(ctx context.Context, t, boot string) error {
 	if err := m.setBootOrder(ctx, boot); err != nil {
 		return err
 	}
-	if err := m.q.run(ctx, "system_reset", nil, nil); err != nil {
+	// The firmware's boot order is fixed at the reset; restoring the
+	// default order right after makes the override one-time: the guest's
+	// own reboots (the installer's) boot the default order.
+	if err := m.q.runUntil(ctx, "system_reset", nil, nil, "RESET"); err != nil {
 		return err
+	}
+	if boot != "" && boot != "None" {
+		if err := m.setBootOrder(ctx, ""); err != nil {
+			return err
+		}
 	}
 	return m.q.run(ctx, "cont", nil, nil)
 }
 
-// setBootOrder gives the boot target bootindex 0 and the others the
+// setBootOrder gives the boot target (none: the default order) bootindex 0 and the others the
 // default order after it; every index stays unique, so all are cleared
 // first.
 func (m *Machine) setBootOrder(ctx context.Context, boot string) error {
@@ -176,13 +197,44 @@ func (m *Machine) bootindex(ctx context.Context, dev string, n int) error {
 }
 
 // InsertMedia puts image in the CD drive: a local path, a file:// URL, or
-// an http(s) URL that qemu's curl driver fetches.
+// an http(s) URL, downloaded into MediaDir first.
 func (m *Machine) InsertMedia(ctx context.Context, image string) error {
 	file := strings.TrimPrefix(image, "file://")
-	return m.q.run(ctx, "blockdev-change-medium", map[string]any{"id": m.cfg.CDROM, "filename": file, "format": "raw"}, nil)
+	downloaded := ""
+	if strings.HasPrefix(image, "http://") || strings.HasPrefix(image, "https://") {
+		f, err := download(ctx, image, m.cfg.MediaDir)
+		if err != nil {
+			return err
+		}
+		file, downloaded = f, f
+	}
+	if err := m.q.run(ctx, "blockdev-change-medium", map[string]any{"id": m.cfg.CDROM, "filename": file, "format": "raw"}, nil); err != nil {
+		if downloaded != "" {
+			os.Remove(downloaded)
+		}
+		return err
+	}
+	m.swapDownloaded(downloaded)
+	return nil
 }
 
 // EjectMedia empties the CD drive.
 func (m *Machine) EjectMedia(ctx context.Context) error {
-	return m.q.run(ctx, "eject", map[string]any{"id": m.cfg.CDROM, "force": true}, nil)
+	if err := m.q.run(ctx, "eject", map[string]any{"id": m.cfg.CDROM, "force": true}, nil); err != nil {
+		return err
+	}
+	m.swapDownloaded("")
+	return nil
+}
+
+// swapDownloaded records the downloaded image now in the drive and deletes
+// the one it replaced.
+func (m *Machine) swapDownloaded(f string) {
+	m.mu.Lock()
+	old := m.downloaded
+	m.downloaded = f
+	m.mu.Unlock()
+	if old != "" && old != f {
+		os.Remove(old)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -145,8 +146,10 @@ func TestVBMCDrivesQEMU(t *testing.T) {
 	if err := c.PowerCycle(ctx, false); err != nil { // ForceRestart
 		t.Fatal(err)
 	}
-	if got, hd := bootindex(t, q, "cdrom0"), bootindex(t, q, "disk0"); got != 0 || hd == 0 {
-		t.Errorf("bootindex cdrom0=%d disk0=%d, want the CD first", got, hd)
+	// The firmware took the CD-first order at the reset; the default order
+	// is back at once, so that the guest's own reboot boots the disk.
+	if cd, hd := bootindex(t, q, "cdrom0"), bootindex(t, q, "disk0"); hd != 0 || cd == 0 {
+		t.Errorf("after the one-time reset bootindex cdrom0=%d disk0=%d, want the default order back (disk first)", cd, hd)
 	}
 	if got := status(t, q); got != "running" {
 		t.Errorf("after reset qemu is %q", got)
@@ -172,6 +175,50 @@ func TestVBMCDrivesQEMU(t *testing.T) {
 	}
 	if strings.Contains(log.String(), password) {
 		t.Error("log holds the password")
+	}
+}
+
+// TestVBMCDownloadsMedia: an http image is fetched (as a BMC does) into
+// MediaDir, attached, and deleted when ejected.
+func TestVBMCDownloadsMedia(t *testing.T) {
+	socket, _ := startQEMU(t)
+	dir := t.TempDir()
+	h, err := New(Config{QMPSocket: socket, Password: password, MediaDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmc := httptest.NewServer(h)
+	defer bmc.Close()
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/media/s3cret/ingot.iso" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(make([]byte, 1<<20))
+	}))
+	defer files.Close()
+	ctx := t.Context()
+	c, err := redfish.Connect(ctx, redfish.Config{Endpoint: bmc.URL, Username: "admin", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &qmp{socket: socket}
+	if err := c.InsertMedia(ctx, files.URL+"/media/s3cret/ingot.iso"); err != nil {
+		t.Fatal(err)
+	}
+	got := cdFile(t, q)
+	if fi, err := os.Stat(got); err != nil || filepath.Dir(got) != dir || fi.Size() != 1<<20 {
+		t.Fatalf("the CD holds %q (%v), want the 1 MiB download in %s", got, err, dir)
+	}
+	err = c.InsertMedia(ctx, files.URL+"/media/gone/ingot.iso")
+	if err == nil || strings.Contains(err.Error(), "gone") {
+		t.Errorf("insert of a 404 URL: %v; want an error without the URL's path", err)
+	}
+	if err := c.EjectMedia(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+		t.Errorf("downloads left after eject: %v", left)
 	}
 }
 

@@ -15,6 +15,9 @@ const (
 	Admin = "admin"
 	// HostRead allows reading hosts and their inventory.
 	HostRead = "host:read"
+	// ImageBuild allows running image builds on the server (their result
+	// lands in an image set, which needs imageset:manage too).
+	ImageBuild = "image:build"
 )
 
 // namedKinds are the scope prefixes followed by a resource name (or glob).
@@ -28,7 +31,7 @@ var namedKinds = []string{
 
 const installerPrefix = "installer:"
 
-const acceptedForms = "admin, host:read, imageset:manage:<name>, imageset:deploy:<name>, " +
+const acceptedForms = "admin, host:read, image:build, imageset:manage:<name>, imageset:deploy:<name>, " +
 	"hostgroup:manage:<name>, hostgroup:deploy:<name>, host:recovery:<name> " +
 	"(a name may be a glob such as rack-* or *)"
 
@@ -49,7 +52,7 @@ func InstallerScope(id api.DeploymentID) string {
 // scopes are refused: the server issues them itself.
 func ValidScope(s string) error {
 	switch s {
-	case Admin, HostRead:
+	case Admin, HostRead, ImageBuild:
 		return nil
 	}
 	if strings.HasPrefix(s, installerPrefix) {

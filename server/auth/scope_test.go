@@ -16,6 +16,7 @@ func TestValidScope(t *testing.T) {
 	}{
 		{name: "admin", scope: "admin"},
 		{name: "host read", scope: "host:read"},
+		{name: "image build", scope: "image:build"},
 		{name: "imageset manage", scope: "imageset:manage:debian-12"},
 		{name: "imageset deploy", scope: "imageset:deploy:debian-12"},
 		{name: "hostgroup manage", scope: "hostgroup:manage:web"},

@@ -72,3 +72,15 @@ func (m *Manifests) IDs() ([]string, error) {
 	}
 	return ids, nil
 }
+
+// Delete removes the manifest of image id; a missing one is not an error.
+func (m *Manifests) Delete(id string) error {
+	p, err := m.path(id)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("deleting manifest %s: %w", id, err)
+	}
+	return nil
+}

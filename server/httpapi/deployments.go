@@ -149,6 +149,9 @@ func (a *API) planOne(ctx context.Context, name, loc string, opts planner.Option
 	if err := require(ctx, "hostgroup:deploy:"+g.Name, "imageset:deploy:"+g.ImageSet); err != nil {
 		return api.Deployment{}, err
 	}
+	if err := a.usableSet(ctx, g.ImageSet, loc, name); err != nil {
+		return api.Deployment{}, err
+	}
 	if !dryRun {
 		if d, err := a.Store.ActiveDeployment(ctx, name); err == nil {
 			return api.Deployment{}, huma.Error409Conflict("host already deploying", &huma.ErrorDetail{Location: loc, Message: fmt.Sprintf("host %s has deployment %s in state %s; wait for it or cancel it", name, d.ID, d.State), Value: name})

@@ -30,7 +30,7 @@ func (a *API) registerHostgroups() {
 	huma.Register(a.huma, huma.Operation{OperationID: "create-hostgroup", Method: http.MethodPost, Path: "/v1/hostgroups", Tags: []string{"hostgroups"},
 		DefaultStatus: http.StatusCreated},
 		func(ctx context.Context, in *bodyInput[api.Hostgroup]) (*bodyOutput[api.Hostgroup], error) {
-			if err := a.checkHostgroup(ctx, in.Body); err != nil {
+			if err := a.checkHostgroup(ctx, in.Body, true); err != nil {
 				return nil, err
 			}
 			g, err := a.Store.CreateHostgroup(ctx, in.Body)
@@ -44,7 +44,11 @@ func (a *API) registerHostgroups() {
 			if err := sameName(in.Name, in.Body.Name); err != nil {
 				return nil, err
 			}
-			if err := a.checkHostgroup(ctx, in.Body); err != nil {
+			old, err := a.Store.GetHostgroup(ctx, in.Name)
+			if err != nil {
+				return nil, a.problem(ctx, err)
+			}
+			if err := a.checkHostgroup(ctx, in.Body, old.ImageSet != in.Body.ImageSet); err != nil {
 				return nil, err
 			}
 			g, err := a.Store.UpdateHostgroup(ctx, in.Body)
@@ -62,8 +66,10 @@ func (a *API) registerHostgroups() {
 
 // checkHostgroup needs manage scope on the group and deploy scope on the image
 // set it points at (assigning a set is a way to deploy it), a valid template,
-// and a set that exists.
-func (a *API) checkHostgroup(ctx context.Context, g api.Hostgroup) error {
+// and a set that exists. When the set is being assigned, every variant's
+// image must check whole and the set's last recorded check must not have
+// failed.
+func (a *API) checkHostgroup(ctx context.Context, g api.Hostgroup, assigned bool) error {
 	if err := require(ctx, "hostgroup:manage:"+g.Name, "imageset:deploy:"+g.ImageSet); err != nil {
 		return err
 	}
@@ -71,8 +77,16 @@ func (a *API) checkHostgroup(ctx context.Context, g api.Hostgroup) error {
 	for _, fe := range template.ValidateTemplate(g.Template) {
 		details = append(details, &huma.ErrorDetail{Location: "body." + fe.Path, Message: fe.Message, Value: fe.Value})
 	}
-	if _, err := a.Store.GetImageSet(ctx, g.ImageSet); err != nil {
+	set, err := a.Store.GetImageSet(ctx, g.ImageSet)
+	switch {
+	case err != nil:
 		details = append(details, &huma.ErrorDetail{Location: "body.image_set", Message: "no image set named " + g.ImageSet, Value: g.ImageSet})
+	case assigned:
+		d, err := a.checkAssignedSet(ctx, set)
+		if err != nil {
+			return a.problem(ctx, err)
+		}
+		details = append(details, d...)
 	}
 	if len(details) > 0 {
 		return invalid("hostgroup "+g.Name+" is not valid", details...)

@@ -37,10 +37,16 @@ type Deps struct {
 	Rollouts Rollouts
 	// BMC talks to BMCs (probe, inventory); nil answers the BMC routes
 	// with 501.
-	BMC     BMCs
-	Log     *slog.Logger
-	Now     func() time.Time
-	Version string
+	BMC    BMCs
+	Media  Media  // nil: POST /v1/hosts/{name}/media answers 501
+	Builds Builds // nil: the server runs no builds
+	// SetChecker checks image sets on demand; nil: POST
+	// /v1/imagesets/{name}/check answers 501.
+	SetChecker SetChecker
+	HostImages HostImages // nil: no host images
+	Log        *slog.Logger
+	Now        func() time.Time
+	Version    string
 	// DefaultTimeout is a deployment's deadline when the request sets none.
 	DefaultTimeout time.Duration
 	// PublicURL is the base URL installers and booting machines reach the
@@ -90,6 +96,9 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerDiscovery()
 	a.registerRollouts()
 	a.registerBMC()
+	a.registerMedia()
+	a.registerBuilds()
+	a.registerHostImages()
 	a.registerKits()
 	return a
 }

@@ -11,6 +11,7 @@ import (
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/server/imagecheck"
+	"ingot.dev/ingot/server/setcheck"
 )
 
 // ImageChecker verifies a stored image is whole (signature, chunks). The
@@ -107,4 +108,64 @@ func (a *API) checkVariantImage(ctx context.Context, loc, id string) (*huma.Erro
 		return &huma.ErrorDetail{Location: loc, Message: ce.Error(), Value: id}, nil
 	}
 	return nil, err
+}
+
+// checkAssignedSet checks a set being assigned to a hostgroup: its recorded
+// check did not fail, and every variant's image checks whole now.
+func (a *API) checkAssignedSet(ctx context.Context, set api.ImageSet) ([]*huma.ErrorDetail, error) {
+	if msg := setcheck.Refusal(set); msg != "" {
+		return []*huma.ErrorDetail{{Location: "body.image_set", Message: msg, Value: set.Name}}, nil
+	}
+	var details []*huma.ErrorDetail
+	for _, v := range set.Variants {
+		d, err := a.checkVariantImage(ctx, "body.image_set", v.Image)
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			d.Message = fmt.Sprintf("image set %s variant %s: %s", set.Name, v.Key(), d.Message)
+			details = append(details, d)
+		}
+	}
+	return details, nil
+}
+
+// usableSet refuses to deploy host from a set whose recorded check failed.
+func (a *API) usableSet(ctx context.Context, name, loc, host string) error {
+	set, err := a.Store.GetImageSet(ctx, name)
+	if err != nil {
+		return nil // the planner says what is missing
+	}
+	if msg := setcheck.Refusal(set); msg != "" {
+		return invalid("cannot deploy host "+host, &huma.ErrorDetail{Location: loc, Message: msg, Value: host})
+	}
+	return nil
+}
+
+// SetChecker checks an image set now and records the outcome
+// (server/setcheck.Scheduler).
+type SetChecker interface {
+	CheckOne(ctx context.Context, set api.ImageSet) (api.ImageSetCheck, error)
+}
+
+func (a *API) registerImageSetCheck() {
+	huma.Register(a.huma, huma.Operation{OperationID: "check-imageset", Method: http.MethodPost, Path: "/v1/imagesets/{name}/check", Tags: []string{"imagesets"},
+		Summary: "Check every variant's image now (signature, every chunk present and whole) and record the outcome on the set"},
+		func(ctx context.Context, in *nameInput) (*bodyOutput[api.ImageSet], error) {
+			if err := require(ctx, "imageset:manage:"+in.Name); err != nil {
+				return nil, err
+			}
+			if a.SetChecker == nil {
+				return nil, huma.Error501NotImplemented("this server cannot check image sets")
+			}
+			set, err := a.Store.GetImageSet(ctx, in.Name)
+			if err != nil {
+				return nil, a.problem(ctx, err)
+			}
+			if _, err := a.SetChecker.CheckOne(ctx, set); err != nil {
+				return nil, a.problem(ctx, err)
+			}
+			set, err = a.Store.GetImageSet(ctx, in.Name)
+			return &bodyOutput[api.ImageSet]{set}, a.problem(ctx, err)
+		})
 }

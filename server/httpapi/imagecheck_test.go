@@ -18,12 +18,14 @@ import (
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/image/manifest"
 	"ingot.dev/ingot/server/chunkstore"
+	"ingot.dev/ingot/server/hostimage"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/imagecheck"
 	"ingot.dev/ingot/server/imagecheck/imagechecktest"
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
 	"ingot.dev/ingot/server/secret"
+	"ingot.dev/ingot/server/setcheck"
 	"ingot.dev/ingot/server/store/sqlstore"
 )
 
@@ -57,8 +59,10 @@ func newCheckedEnv(t *testing.T) (*env, checkedImages) {
 	imgs := checkedImages{images{imagechecktest.NewService(t)}}
 	mux := http.NewServeMux()
 	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: imgs,
-		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)),
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Rollouts:   rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)),
+		SetChecker: &setcheck.Scheduler{Store: st, Images: imgs, Log: slog.New(slog.DiscardHandler)},
+		HostImages: &hostimage.Manager{Store: st, Images: imgs.Service},
+		Log:        slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: st, url: srv.URL}

@@ -124,6 +124,7 @@ func (a *API) registerImageSets() {
 			}
 			return nil, a.problem(ctx, a.Store.DeleteImageSet(ctx, in.Name))
 		})
+	a.registerImageSetCheck()
 }
 
 // checkImageSet validates a set: variants unique, images present and of the

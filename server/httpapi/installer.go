@@ -11,6 +11,7 @@ import (
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/installer/plan"
+	"ingot.dev/ingot/server/hostimage"
 	"ingot.dev/ingot/server/steps"
 )
 
@@ -124,10 +125,6 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 		return plan.Plan{}, a.problem(ctx, fmt.Errorf("image %s of deployment %s: %w", vp.Image, d.ID, err))
 	}
 	base := strings.TrimRight(a.PublicURL, "/")
-	hostname := h.Values.Hostname
-	if hostname == "" {
-		hostname = h.Name
-	}
 	preset := g.Layout
 	if preset == "" {
 		preset = "single"
@@ -136,16 +133,13 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 	if g.FirstBoot.Kexec {
 		reboot = "kexec"
 	}
+	cfg := hostimage.Config(h, g)
+	cfg.PhoneHome = base + "/v1/deployments/" + string(d.ID) + "/signals"
+	cfg.PhoneHomeToken = token
 	return plan.Plan{
 		Deployment: d.ID, Host: h.Name, Reboot: reboot,
 		Image:  plan.ImageSource{ID: img.ID, Server: base, PublicKey: string(a.SigningKey), Firmware: img.Firmware},
 		Layout: plan.Layout{Preset: preset},
-		Config: plan.HostConfig{
-			Hostname: hostname, SSHKeys: h.Values.SSHKeys, Addresses: h.Values.Addresses,
-			PasswordHash: h.Values.PasswordHash, Files: h.Values.Files,
-			UserData: g.FirstBoot.UserData, Packages: g.FirstBoot.Packages, RunCmd: g.FirstBoot.RunCmd,
-			PhoneHome:      base + "/v1/deployments/" + string(d.ID) + "/signals",
-			PhoneHomeToken: token,
-		},
+		Config: cfg,
 	}, nil
 }

@@ -46,18 +46,24 @@ func mutatingRoutes() []route {
 		{"update hostgroup", "PUT", "/v1/hostgroups/web", api.Hostgroup{Name: "web", ImageSet: "base", Template: api.Template{Hostname: api.StringRule{Allowed: true}}}, []string{"hostgroup:manage:web", "imageset:deploy:base"}},
 		{"create host", "POST", "/v1/hosts", api.Host{Name: "web-2", Hostgroup: "web", MACs: []api.MAC{mac("52:54:00:00:00:02")}}, []string{"hostgroup:manage:web"}},
 		{"update host", "PUT", "/v1/hosts/web-1", api.Host{Name: "web-1", Hostgroup: "web", MACs: []api.MAC{mac("52:54:00:00:00:01")}, Values: api.HostValues{Hostname: "web-1"}}, []string{"hostgroup:manage:web"}},
+		{"materialize host image", "POST", "/v1/hosts/web-1/image", map[string]any{}, []string{"hostgroup:deploy:web", "imageset:deploy:base"}},
 		{"deploy", "POST", "/v1/deployments", api.DeployRequest{Hosts: []string{"web-1"}, DryRun: true}, []string{"hostgroup:deploy:web", "imageset:deploy:base"}},
 		{"probe bmc", "POST", "/v1/hosts/web-1/bmc/probe", api.BMCProbeRequest{}, []string{"hostgroup:manage:web"}},
 		{"import hosts", "POST", "/v1/hosts/import", api.HostImportRequest{Redfish: []string{"https://bmc-1.example"}, Hostgroup: "web"}, []string{"hostgroup:manage:web"}},
+		{"mint host media", "POST", "/v1/hosts/web-1/media", nil, []string{"hostgroup:deploy:web"}},
 		{"start rollout", "POST", "/v1/rollouts", api.Rollout{Hostgroup: "web", Canary: 1, Batch: 10, MaxFailures: 5}, []string{"hostgroup:deploy:web", "imageset:deploy:base"}},
 		{"create token", "POST", "/v1/tokens", api.Token{Name: "ops", Scopes: []string{"host:read"}}, []string{"admin"}},
 		{"put credential", "PUT", "/v1/credentials/bmc", api.Credential{Name: "bmc", Username: "root", Password: "calvin"}, []string{"admin"}},
 		{"delete credential", "DELETE", "/v1/credentials/nothing", nil, []string{"admin"}},
 		{"delete host", "DELETE", "/v1/hosts/web-1", nil, []string{"hostgroup:manage:web"}},
 		{"delete hostgroup", "DELETE", "/v1/hostgroups/empty", nil, []string{"hostgroup:manage:empty"}},
+		{"check imageset", "POST", "/v1/imagesets/base/check", nil, []string{"imageset:manage:base"}},
 		{"delete imageset", "DELETE", "/v1/imagesets/unused", nil, []string{"imageset:manage:unused"}},
 		{"delete image", "DELETE", "/v1/images/" + imgC, nil, []string{"admin"}},
 		{"delete token", "DELETE", "/v1/tokens/none", nil, []string{"admin"}},
+		{"submit build", "POST", "/v1/builds", api.BuildRequest{Recipe: api.RawJSON(`{"name":"deb","backend":"import","file":"deb.raw"}`), ImageSet: "base"}, []string{"image:build", "imageset:manage:base"}},
+		{"submit build into the recipe's set", "POST", "/v1/builds", api.BuildRequest{Recipe: api.RawJSON(`{"name":"deb","backend":"import","file":"deb.raw"}`)}, []string{"image:build", "imageset:manage:deb"}},
+		{"cancel build", "POST", "/v1/builds/" + fixtureBuild + "/cancel", nil, []string{"image:build", "imageset:manage:base"}},
 		{"create kit", "POST", "/v1/kits", nil, []string{"hostgroup:deploy:site", "imageset:deploy:kset"}},
 		{"import kit report", "POST", "/v1/kits/reports", nil, []string{"hostgroup:deploy:site"}},
 	}
@@ -74,6 +80,7 @@ func TestMutatingRoutesNeedTheirScopes(t *testing.T) {
 			ctx := context.Background()
 			must(t)(e.admin.Hostgroups().Create(ctx, api.Hostgroup{Name: "empty", ImageSet: "base"}))
 			must(t)(e.admin.ImageSets().Create(ctx, api.ImageSet{Name: "unused", Variants: []api.Variant{}}))
+			e.queuedBuild(fixtureBuild, "base")
 			if p := prepare[r.name]; p != nil {
 				r.body = p(e)
 			}

@@ -9,21 +9,34 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/client"
 	"ingot.dev/ingot/image/manifest"
+	"ingot.dev/ingot/imagebuild"
+	"ingot.dev/ingot/imagebuild/rawimport"
 	"ingot.dev/ingot/redfish"
 	"ingot.dev/ingot/server/auth"
+	"ingot.dev/ingot/server/builds"
 	"ingot.dev/ingot/server/chunkstore"
+	"ingot.dev/ingot/server/hostimage"
 	"ingot.dev/ingot/server/httpapi"
 	"ingot.dev/ingot/server/planner"
 	"ingot.dev/ingot/server/rollout"
 	"ingot.dev/ingot/server/secret"
+	"ingot.dev/ingot/server/setcheck"
 	"ingot.dev/ingot/server/sitekit"
 	"ingot.dev/ingot/server/store"
 	"ingot.dev/ingot/server/store/sqlstore"
 )
+
+// fakeMedia mints a ticket for any host (hostmedia has its own tests).
+type fakeMedia struct{}
+
+func (fakeMedia) MintForHost(_ context.Context, host string) (api.MediaTicket, error) {
+	return api.MediaTicket{Deployment: "dep_" + api.DeploymentID(host), Path: "/media/x/ingot.iso"}, nil
+}
 
 type nopWaker struct{}
 
@@ -32,7 +45,9 @@ func (nopWaker) Wake() {}
 // env is an API on a real SQLite store, served on loopback.
 type env struct {
 	t      *testing.T
+	dir    string
 	store  store.Store
+	builds *builds.Runner // not running: startBuilds runs it
 	url    string
 	admin  *client.Client
 	secret string // the admin token's secret
@@ -57,11 +72,20 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir := t.TempDir()
 	imgs := newImages(t)
+	runner, err := builds.New(st, imgs, builds.Config{Registry: imagebuild.NewRegistry(rawimport.New()), Chunks: chunkstore.Sink{Store: imgs.Store},
+		WorkRoot: filepath.Join(dir, "work"), ImportRoot: filepath.Join(dir, "imports"), Poll: 50 * time.Millisecond, Exclusive: true},
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: imgs,
+		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)), Builds: runner,
+		SetChecker: &setcheck.Scheduler{Store: st, Images: checkedImages{imgs}, Log: slog.New(slog.DiscardHandler)},
+		HostImages: fakeHostImages{}, Media: fakeMedia{},
 		Kits: sitekit.Service{Keys: keys, Src: sitekit.Images{Service: imgs.Service}}, SigningKey: imgs.publicKey(t),
-		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)),
 		BMC: fakeBMCs{machines: map[string]redfish.Inventory{
 			"https://bmc-1.example": machine("SER-1", "node-1.example", "52:54:00:aa:00:01"),
 			"https://bmc-2.example": machine("SER 2/x", "localhost", "52:54:00:aa:00:02", "52:54:00:aa:00:03"),
@@ -70,7 +94,7 @@ func newEnv(t *testing.T) *env {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: st, url: srv.URL, images: imgs}
+	e := &env{t: t, dir: dir, store: st, url: srv.URL, builds: runner, images: imgs}
 	e.admin, e.secret = e.tokenSecret("admin")
 	return e
 }
@@ -161,4 +185,24 @@ func newImages(t testing.TB) images {
 func zeroManifest(name string) manifest.Manifest {
 	return manifest.Manifest{Version: manifest.Version, Name: name, Arch: "amd64", Firmware: "bios",
 		Payloads: []manifest.Payload{{Role: "disk", Kind: manifest.KindRawDisk, Size: 4 << 20, ChunkSize: manifest.DefaultChunkSize}}}
+}
+
+const fixtureBuild = "bld_fixture"
+
+// queuedBuild stores a queued build straight in the store.
+func (e *env) queuedBuild(id api.BuildID, set string) {
+	e.t.Helper()
+	b := api.Build{ID: id, Name: "deb", Backend: "import", Recipe: api.RawJSON(`{"name":"deb","backend":"import","file":"deb.raw"}`),
+		ImageSet: set, State: api.BuildQueued, Phase: api.PhaseQueued, Percent: -1, CreatedAt: time.Now()}
+	if err := e.store.CreateBuild(context.Background(), b); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// fakeHostImages materializes nothing: the fixtures' images have no
+// chunks. TestHostImageOverHTTP uses the real manager.
+type fakeHostImages struct{}
+
+func (fakeHostImages) Materialize(_ context.Context, req hostimage.Request) (hostimage.Result, error) {
+	return hostimage.Result{Image: api.HostImage{ID: imgC, Host: req.Host, Base: req.Base}}, nil
 }

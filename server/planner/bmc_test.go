@@ -15,6 +15,7 @@ func TestPlanBMCBoot(t *testing.T) {
 	bmc := &api.BMC{Endpoint: "https://bmc1", Credential: "ipmi"}
 	base := []string{"validate", "installer-token", "set-boot", "wait-installer", "boot-disk", "wait-firstboot", "finish"}
 	withBMC := []string{"validate", "installer-token", "set-boot", "bmc-boot", "wait-installer", "boot-disk", "wait-firstboot", "finish"}
+	vmedia := []string{"validate", "installer-token", "set-boot", "bmc-boot", "wait-installer", "bmc-eject", "boot-disk", "wait-firstboot", "finish"}
 	for _, tc := range []struct {
 		name   string
 		path   api.BootPath
@@ -27,7 +28,8 @@ func TestPlanBMCBoot(t *testing.T) {
 		{name: "pxe without bmc", path: api.BootPXE, want: base},
 		{name: "empty endpoint", path: api.BootPXE, bmc: &api.BMC{}, want: base},
 		{name: "no boot path", bmc: bmc, want: base},
-		{name: "virtual media", path: api.BootRedfishVMedia, bmc: bmc, want: base},
+		{name: "virtual media", path: api.BootRedfishVMedia, bmc: bmc, want: vmedia, params: `{"target":"Cd"}`},
+		{name: "virtual media without bmc", path: api.BootRedfishVMedia, want: base},
 		{name: "usb", path: api.BootUSB, bmc: bmc, want: base},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,7 +55,7 @@ func TestPlanBMCBoot(t *testing.T) {
 				t.Errorf("steps (-want +got):\n%s", diff)
 			}
 			reg := engine.NewRegistry()
-			steps.Register(reg, steps.Deps{Hosts: nopDeps{}, Catalog: nopDeps{}, Tokens: nopDeps{}, Signals: nopDeps{}, Events: nopDeps{}, BMC: nopBMCs{}})
+			steps.Register(reg, steps.Deps{Hosts: nopDeps{}, Catalog: nopDeps{}, Tokens: nopDeps{}, Signals: nopDeps{}, Events: nopDeps{}, BMC: nopBMCs{}, Media: nopMedia{}})
 			if _, err := reg.Build(d); err != nil {
 				t.Fatalf("Build(plan): %v", err)
 			}
@@ -64,3 +66,10 @@ func TestPlanBMCBoot(t *testing.T) {
 type nopBMCs struct{}
 
 func (nopBMCs) Connect(context.Context, api.Host) (steps.BMC, error) { return nil, nil }
+
+type nopMedia struct{}
+
+func (nopMedia) Mint(context.Context, api.Deployment) (api.MediaTicket, error) {
+	return api.MediaTicket{}, nil
+}
+func (nopMedia) Revoke(api.DeploymentID) {}

@@ -83,7 +83,7 @@ func (p *Planner) Plan(ctx context.Context, hostName string, opts Options) (api.
 	if err != nil {
 		return api.Deployment{}, err
 	}
-	v, err := pickVariant(h, set)
+	v, err := PickVariant(h, set)
 	if err != nil {
 		return api.Deployment{}, err
 	}
@@ -153,7 +153,8 @@ func missing(err error, field, msg string) error {
 
 // planSteps lays out the checklist with complete params.
 // A host with a BMC in a hostgroup that network-boots gets a bmc-boot step
-// after set-boot.
+// after set-boot; one that boots Redfish virtual media gets a bmc-boot
+// step with target Cd, and a bmc-eject step once the installer is done.
 func planSteps(h api.Host, g api.Hostgroup, set api.ImageSet, v api.Variant, o Options) []api.Step {
 	mk := func(kind string, params any) api.Step {
 		return api.Step{Name: kind, Params: steps.Encode(params), Status: api.StepPending}
@@ -175,8 +176,11 @@ func planSteps(h api.Host, g api.Hostgroup, set api.ImageSet, v api.Variant, o O
 	if target, ok := bmcBootTarget(h, g); ok {
 		out = append(out, mk(steps.KindBMCBoot, steps.BMCBootParams{Target: target}))
 	}
+	out = append(out, mk(steps.KindWaitInstaller, steps.WaitParams{Timeout: steps.Duration(o.InstallerTimeout)}))
+	if target, ok := bmcBootTarget(h, g); ok && target == redfish.BootCd {
+		out = append(out, mk(steps.KindBMCEject, struct{}{}))
+	}
 	return append(out,
-		mk(steps.KindWaitInstaller, steps.WaitParams{Timeout: steps.Duration(o.InstallerTimeout)}),
 		mk(steps.KindBootDisk, struct{}{}),
 		mk(steps.KindWaitFirstboot, steps.WaitParams{}),
 		mk(steps.KindFinish, struct{}{}),
@@ -184,7 +188,8 @@ func planSteps(h api.Host, g api.Hostgroup, set api.ImageSet, v api.Variant, o O
 }
 
 // bmcBootTarget is the one-time boot target of a host the server boots
-// through its BMC: Pxe or UefiHttp by the hostgroup's boot path.
+// through its BMC: Pxe, UefiHttp or (virtual media) Cd by the hostgroup's
+// boot path.
 func bmcBootTarget(h api.Host, g api.Hostgroup) (redfish.BootTarget, bool) {
 	if h.BMC == nil || h.BMC.Endpoint == "" {
 		return "", false
@@ -194,6 +199,8 @@ func bmcBootTarget(h api.Host, g api.Hostgroup) (redfish.BootTarget, bool) {
 		return redfish.BootPxe, true
 	case api.BootUEFIHTTP:
 		return redfish.BootUefiHTTP, true
+	case api.BootRedfishVMedia:
+		return redfish.BootCd, true
 	}
 	return "", false
 }

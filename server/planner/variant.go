@@ -39,11 +39,12 @@ func (w want) String() string {
 	return fmt.Sprintf("arch=%s firmware=%s secure_boot=%s", arch, fw, sb)
 }
 
-// pickVariant chooses the variant of set for h. With inventory, variants
-// must match every known key; without, a set's only variant is taken.
+// PickVariant chooses the variant of set for h (a *PlanError when none
+// fits). With inventory, variants must match every known key; without, a
+// set's only variant is taken.
 // Among several candidates amd64 is preferred, then UEFI, then secure boot
 // off.
-func pickVariant(h api.Host, set api.ImageSet) (api.Variant, error) {
+func PickVariant(h api.Host, set api.ImageSet) (api.Variant, error) {
 	var w want
 	if len(h.Inventory) > 0 {
 		if err := json.Unmarshal(h.Inventory, &w); err != nil {

@@ -41,11 +41,11 @@ func TestPickVariant(t *testing.T) {
 			if tt.inventory != "" {
 				h.Inventory = api.RawJSON(tt.inventory)
 			}
-			got, err := pickVariant(h, api.ImageSet{Name: "s", Variants: tt.variants})
+			got, err := PickVariant(h, api.ImageSet{Name: "s", Variants: tt.variants})
 			if tt.wantField != "" {
 				var pe *PlanError
 				if !errors.As(err, &pe) || pe.Field != tt.wantField {
-					t.Fatalf("pickVariant = %v, %v; want PlanError on %q", got, err, tt.wantField)
+					t.Fatalf("PickVariant = %v, %v; want PlanError on %q", got, err, tt.wantField)
 				}
 				return
 			}

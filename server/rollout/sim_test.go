@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,7 +123,19 @@ func serve(ctx context.Context, st *sqlstore.Store) func() {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(ctx) }()
 	}
-	return func() { cancel(); wg.Wait() }
+	return func() {
+		cancel()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			// A control plane that does not stop is a bug: fail with every
+			// goroutine's stack rather than hang the test run.
+			buf := make([]byte, 1<<20)
+			panic("control plane did not stop within a minute of its cancel:\n" + string(buf[:runtime.Stack(buf, true)]))
+		}
+	}
 }
 
 // installer posts installer.progress and installer.done, then firstboot,

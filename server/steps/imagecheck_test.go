@@ -63,11 +63,25 @@ func TestValidateImageChunkMissing(t *testing.T) {
 		t.Fatalf("validate with the image whole: %v", err)
 	}
 
+	// A failure recorded by the scheduled check is surfaced as it is.
+	set, _ := st.GetImageSet(ctx, "debian")
+	recorded := api.ImageSetCheck{Time: set.UpdatedAt, Status: api.CheckFailed, Error: "variant amd64/uefi/sb=false: chunk 0123 is bad"}
+	if err := st.RecordImageSetCheck(ctx, "debian", set.UpdatedAt, recorded); err != nil {
+		t.Fatal(err)
+	}
+	var se *api.StepError
+	if err := validate(); !errors.As(err, &se) || !strings.Contains(se.Message, "failed its check") || !strings.Contains(se.Message, "chunk 0123 is bad") {
+		t.Fatalf("validate with a failed check recorded = %v", err)
+	}
+	recorded.Status, recorded.Error = api.CheckOK, ""
+	if err := st.RecordImageSetCheck(ctx, "debian", set.UpdatedAt, recorded); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := svc.Store.Delete(ctx, hashes[1]); err != nil {
 		t.Fatal(err)
 	}
 	err = validate()
-	var se *api.StepError
 	if !errors.As(err, &se) || se.Code != steps.CodeValidate {
 		t.Fatalf("validate = %v, want a %s StepError", err, steps.CodeValidate)
 	}

@@ -10,8 +10,13 @@ import (
 	"ingot.dev/ingot/redfish"
 )
 
-// KindBMCBoot is the step that network-boots a host through its BMC.
-const KindBMCBoot = "bmc-boot"
+// Kinds of the Redfish steps: bmc-boot boots a host through its BMC (from
+// the network, or from its per-host ISO as virtual media); bmc-eject
+// ejects that media once the installer is done.
+const (
+	KindBMCBoot  = "bmc-boot"
+	KindBMCEject = "bmc-eject"
+)
 
 // CodeBMC is the StepError code of a failed BMC call.
 const CodeBMC = "bmc"
@@ -31,7 +36,16 @@ type BMC interface {
 	PowerCycle(ctx context.Context, graceful bool) error
 	PowerCycleFrom(ctx context.Context, state redfish.PowerState, graceful bool) error
 	PowerOff(ctx context.Context, graceful bool) error
+	InsertMedia(ctx context.Context, image string) error
+	EjectMedia(ctx context.Context) error
 	Close(ctx context.Context) error
+}
+
+// Media mints one-time URLs of a deployment's installer ISO for virtual
+// media (server/hostmedia) and revokes them.
+type Media interface {
+	Mint(ctx context.Context, d api.Deployment) (api.MediaTicket, error)
+	Revoke(id api.DeploymentID)
 }
 
 var _ BMC = (*redfish.Client)(nil)

@@ -100,7 +100,7 @@ func TestBMCBootNoBMC(t *testing.T) {
 }
 
 func TestBMCBootParams(t *testing.T) {
-	for _, p := range []string{`{"target":"Cd"}`, `{}`, `{"target":"Pxe","x":1}`} {
+	for _, p := range []string{`{"target":"Hdd"}`, `{}`, `{"target":"Pxe","x":1}`} {
 		reg := engine.NewRegistry()
 		deps := newFake().deps(t0)
 		deps.BMC = fakeBMCs{}

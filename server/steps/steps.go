@@ -78,7 +78,9 @@ type Deps struct {
 	Signals Signals
 	Events  Events
 	BMC     BMCs
-	Now     func() time.Time
+	// Media, with BMC, lets bmc-boot boot hosts from virtual media.
+	Media Media
+	Now   func() time.Time
 	// Images, when set, re-checks the chosen image in the validate step.
 	Images ImageChecker
 }
@@ -103,6 +105,7 @@ func Register(reg *engine.Registry, deps Deps) {
 	reg.Register(KindWaitKitReport, deps.waitKitReport)
 	if deps.BMC != nil {
 		reg.Register(KindBMCBoot, deps.bmcBoot)
+		reg.Register(KindBMCEject, deps.bmcEject)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/server/engine"
+	"ingot.dev/ingot/server/setcheck"
 )
 
 // CodeValidate is the StepError code of a plan that no longer holds.
@@ -60,6 +61,9 @@ func (v *Validate) Do(ctx context.Context) error {
 	set, err := v.deps.Catalog.GetImageSet(ctx, v.p.ImageSet)
 	if err != nil {
 		return notFound(err, CodeValidate, fmt.Sprintf("image set %s no longer exists", v.p.ImageSet), "recreate the image set or point the hostgroup at another one, then deploy again")
+	}
+	if msg := setcheck.Refusal(set); msg != "" {
+		return &api.StepError{Code: CodeValidate, Message: msg, Hint: "restore the missing chunks, re-import the image or point the image set at a whole one"}
 	}
 	for _, vr := range set.Variants {
 		if vr.Key() == v.p.Variant && vr.Image == v.p.Image {

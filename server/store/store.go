@@ -88,7 +88,10 @@ type Store interface {
 	CreateImageSet(ctx context.Context, s api.ImageSet) (api.ImageSet, error) // ConflictError on name, unknown image
 	GetImageSet(ctx context.Context, name string) (api.ImageSet, error)
 	ListImageSets(ctx context.Context, opt ListOptions) (api.Page[api.ImageSet], error)
-	UpdateImageSet(ctx context.Context, s api.ImageSet) (api.ImageSet, error)
+	UpdateImageSet(ctx context.Context, s api.ImageSet) (api.ImageSet, error) // clears the recorded check
+	// RecordImageSetCheck stores the outcome of a check of the set as it
+	// was at updatedAt; ConflictError "updated_at" if it changed since.
+	RecordImageSetCheck(ctx context.Context, name string, updatedAt time.Time, c api.ImageSetCheck) error
 	DeleteImageSet(ctx context.Context, name string) error // ConflictError while a hostgroup uses it
 
 	CreateHostgroup(ctx context.Context, g api.Hostgroup) (api.Hostgroup, error) // ConflictError on name, unknown image set
@@ -171,7 +174,51 @@ type Store interface {
 	GetBMCQuirks(ctx context.Context, endpoint string) (api.BMCQuirks, error)
 	ListBMCQuirks(ctx context.Context, opt ListOptions) (api.Page[api.BMCQuirks], error) // by endpoint
 	DeleteBMCQuirks(ctx context.Context, endpoint string) error
+	Builds
+	HostImages
 
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// BuildFilter narrows ListBuilds; builds are listed newest first.
+type BuildFilter struct {
+	ListOptions
+	State api.BuildState
+}
+
+// Builds keeps image build jobs and their logs. A running build belongs to
+// one owner (a server process) that proves it is alive by saving it.
+type Builds interface {
+	CreateBuild(ctx context.Context, b api.Build) error // ConflictError "id"
+	GetBuild(ctx context.Context, id api.BuildID) (api.Build, error)
+	ListBuilds(ctx context.Context, f BuildFilter) (api.Page[api.Build], error)
+	// ClaimBuild moves the oldest queued build to running for owner, or
+	// returns ErrNotFound when none is queued.
+	ClaimBuild(ctx context.Context, owner string, now time.Time) (api.Build, error)
+	// SaveBuild writes a running build's phase, progress, state, error,
+	// image and finish time, and marks owner alive at now. It returns the
+	// stored build (whose Cancel may have been set meanwhile), or
+	// ErrLeaseLost if the build is no longer running for owner.
+	SaveBuild(ctx context.Context, owner string, b api.Build, now time.Time) (api.Build, error)
+	// CancelBuild cancels a queued build at once and marks a running one
+	// for cancellation; a finished build is returned unchanged.
+	CancelBuild(ctx context.Context, id api.BuildID, now time.Time) (api.Build, error)
+	// FailStaleBuilds fails every running build whose owner was last alive
+	// before before (a crashed or restarted server), with reason as error.
+	FailStaleBuilds(ctx context.Context, before time.Time, reason string, now time.Time) (int, error)
+	// AppendBuildLog appends lines (their Seq is filled in) and keeps only
+	// the newest keep lines of the build's log.
+	AppendBuildLog(ctx context.Context, id api.BuildID, lines []api.BuildLogLine, keep int) error
+	// BuildLog returns up to limit lines after seq afterSeq, oldest first.
+	BuildLog(ctx context.Context, id api.BuildID, afterSeq int64, limit int) ([]api.BuildLogLine, error)
+}
+
+// HostImages keeps the records of transient per-host images.
+type HostImages interface {
+	// PutHostImage records hi, replacing the record of the same ID (the
+	// same host config on the same base makes the same image).
+	PutHostImage(ctx context.Context, hi api.HostImage) error
+	ListHostImages(ctx context.Context) ([]api.HostImage, error) // oldest first
+	DeleteHostImage(ctx context.Context, id string) error
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/server/store"
@@ -10,15 +11,43 @@ import (
 
 const imageSetCols = "name, description, variants, created_at, updated_at"
 
+// imageSetRead is what reads select: the columns plus the recorded check.
+const imageSetRead = imageSetCols + ", check_at, check_status, check_error"
+
 func scanImageSet(r scanner) (api.ImageSet, error) {
 	var set api.ImageSet
 	var variants string
-	var created, updated int64
-	if err := r.Scan(&set.Name, &set.Description, &variants, &created, &updated); err != nil {
+	var created, updated, checked int64
+	var check api.ImageSetCheck
+	if err := r.Scan(&set.Name, &set.Description, &variants, &created, &updated, &checked, &check.Status, &check.Error); err != nil {
 		return api.ImageSet{}, err
 	}
 	set.CreatedAt, set.UpdatedAt = fromMicros(created), fromMicros(updated)
+	if check.Status != "" {
+		check.Time = fromMicros(checked)
+		set.Check = &check
+	}
 	return set, fromJSON(variants, &set.Variants)
+}
+
+// RecordImageSetCheck stores the outcome of a check of the set as it was
+// at updatedAt.
+func (s *Store) RecordImageSetCheck(ctx context.Context, name string, updatedAt time.Time, c api.ImageSetCheck) error {
+	return s.inTx(ctx, func(tx conn) error {
+		var at int64
+		if err := tx.row(ctx, "SELECT updated_at FROM image_sets WHERE name = ?", name).Scan(&at); err != nil {
+			return fmt.Errorf("recording the check of image set %s: %w", name, notFound(err, "image set "+name))
+		}
+		if at != micros(updatedAt) {
+			return conflict("updated_at", "image set %s changed while it was checked", name)
+		}
+		_, err := tx.exec(ctx, "UPDATE image_sets SET check_at = ?, check_status = ?, check_error = ? WHERE name = ?",
+			micros(c.Time), string(c.Status), c.Error, name)
+		if err != nil {
+			return fmt.Errorf("recording the check of image set %s: %w", name, err)
+		}
+		return nil
+	})
 }
 
 // CreateImageSet records a set; ConflictError on a taken name or an unknown image.
@@ -86,7 +115,7 @@ func (s *Store) GetImageSet(ctx context.Context, name string) (api.ImageSet, err
 }
 
 func (s *Store) getImageSet(ctx context.Context, c conn, name string) (api.ImageSet, error) {
-	set, err := scanImageSet(c.row(ctx, "SELECT "+imageSetCols+" FROM image_sets WHERE name = ?", name))
+	set, err := scanImageSet(c.row(ctx, "SELECT "+imageSetRead+" FROM image_sets WHERE name = ?", name))
 	if err != nil {
 		return api.ImageSet{}, fmt.Errorf("getting image set %s: %w", name, notFound(err, "image set"))
 	}
@@ -96,7 +125,7 @@ func (s *Store) getImageSet(ctx context.Context, c conn, name string) (api.Image
 // ListImageSets pages through sets by name.
 func (s *Store) ListImageSets(ctx context.Context, opt store.ListOptions) (api.Page[api.ImageSet], error) {
 	n := pageSize(opt.Limit)
-	rows, err := s.read().query(ctx, "SELECT "+imageSetCols+" FROM image_sets WHERE name > ? ORDER BY name LIMIT ?", opt.Cursor, n+1)
+	rows, err := s.read().query(ctx, "SELECT "+imageSetRead+" FROM image_sets WHERE name > ? ORDER BY name LIMIT ?", opt.Cursor, n+1)
 	if err != nil {
 		return api.Page[api.ImageSet]{}, fmt.Errorf("listing image sets: %w", err)
 	}
@@ -114,7 +143,7 @@ func (s *Store) UpdateImageSet(ctx context.Context, set api.ImageSet) (api.Image
 		return api.ImageSet{}, err
 	}
 	err = s.inTx(ctx, func(c conn) error {
-		res, err := c.exec(ctx, "UPDATE image_sets SET description = ?, variants = ?, updated_at = ? WHERE name = ?",
+		res, err := c.exec(ctx, "UPDATE image_sets SET description = ?, variants = ?, updated_at = ?, check_at = 0, check_status = '', check_error = '' WHERE name = ?",
 			set.Description, variants, micros(s.stamp()), set.Name)
 		if err != nil {
 			return fmt.Errorf("updating image set %s: %w", set.Name, err)

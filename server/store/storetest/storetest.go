@@ -49,6 +49,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Leases", testLeases},
 		{"Rollouts", testRollouts},
 		{"BMCQuirks", testBMCQuirks},
+		{"Builds", testBuilds},
+		{"BuildCancel", testBuildCancel},
+		{"BuildLog", testBuildLog},
+		{"ImageSetCheck", testImageSetCheck},
+		{"HostImages", testHostImages},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
