@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/server/steps"
 )
@@ -128,14 +129,14 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 	if hostname == "" {
 		hostname = h.Name
 	}
-	preset := g.Layout
-	if preset == "" {
-		preset = "single"
+	lay, err := planLayout(g)
+	if err != nil {
+		return plan.Plan{}, a.problem(ctx, err)
 	}
 	return plan.Plan{
 		Deployment: d.ID, Host: h.Name, Reboot: "reboot",
 		Image:  plan.ImageSource{ID: img.ID, Server: base, PublicKey: string(a.SigningKey), Firmware: img.Firmware},
-		Layout: plan.Layout{Preset: preset},
+		Layout: lay,
 		Config: plan.HostConfig{
 			Hostname: hostname, SSHKeys: h.Values.SSHKeys, Addresses: h.Values.Addresses,
 			PasswordHash: h.Values.PasswordHash, Files: h.Values.Files,
@@ -144,4 +145,18 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 			PhoneHomeToken: token,
 		},
 	}, nil
+}
+
+// planLayout is the hostgroup's layout as the installer takes it: the plain
+// single preset (whole-disk payload), or the layout spec as JSON.
+func planLayout(g api.Hostgroup) (plan.Layout, error) {
+	l, whole, err := layout.FromHostgroup(g.Layout, g.Encryption)
+	if err != nil {
+		return plan.Layout{}, fmt.Errorf("hostgroup %s: %w", g.Name, err)
+	}
+	if whole {
+		return plan.Layout{Preset: "single"}, nil
+	}
+	spec, err := json.Marshal(l)
+	return plan.Layout{Preset: strings.TrimSpace(g.Layout), Spec: spec}, err
 }
