@@ -43,8 +43,8 @@ func newHostgroupCommand(app *App) *cobra.Command {
 		cols: []column[api.Hostgroup]{
 			{"NAME", func(g api.Hostgroup) string { return g.Name }},
 			{"IMAGESET", func(g api.Hostgroup) string { return g.ImageSet }},
-			{"LAYOUT", func(g api.Hostgroup) string { return orDash(g.Layout) }},
-			{"ENCRYPTION", func(g api.Hostgroup) string { return orDash(g.Encryption) }},
+			{"LAYOUT", func(g api.Hostgroup) string { return orDash(shortSpec(g.Layout, "spec")) }},
+			{"ENCRYPTION", func(g api.Hostgroup) string { return orDash(shortSpec(g.Encryption, "policy")) }},
 			{"MAX", func(g api.Hostgroup) string { return itoa(g.MaxConcurrent) }},
 		},
 	}.command(app)
@@ -69,7 +69,7 @@ func newHostCommand(app *App) *cobra.Command {
 			}},
 		},
 	}.command(app)
-	cmd.AddCommand(newHostAddCommand(app))
+	cmd.AddCommand(newHostAddCommand(app), newRecoveryKeyCommand(app))
 	return cmd
 }
 
@@ -138,3 +138,12 @@ func orDash(s string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// shortSpec shows a one-word field as it is and an inline YAML/JSON spec as
+// word (the full text is in `get -o yaml`).
+func shortSpec(v, word string) string {
+	if strings.ContainsAny(v, "\n{:") {
+		return word
+	}
+	return v
+}

@@ -82,6 +82,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerDeployments()
 	a.registerAdmin()
 	a.registerInstaller()
+	a.registerRecovery()
 	a.registerDiscovery()
 	a.registerRollouts()
 	return a
