@@ -2,6 +2,7 @@ package install
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	initrdpkg "ingot.dev/ingot/installer/initrd"
 	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/installer/storage"
 )
@@ -22,16 +24,79 @@ const (
 	espGrubCfg = "grub/grub.cfg"
 )
 
-// regenerateInitramfs runs the target's update-initramfs in a chroot, so
-// that the initrd assembles the arrays, activates LVM and unlocks LUKS with
-// clevis from the crypttab, mdadm.conf and fstab just written.
-func regenerateInitramfs(ctx context.Context, r storage.Runner, dir string) error {
-	_, err := r.Run(ctx, nil, "chroot", dir, "/usr/bin/env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-		"update-initramfs", "-u", "-k", "all")
+// refreshInitramfs makes the target's initramfs assemble the arrays,
+// activate LVM and unlock LUKS with clevis. When the image's initramfs was
+// built with the hooks the stack needs (the recipe's layout adds them), the
+// host's crypttab and mdadm.conf are appended to it as an overlay: seconds,
+// where mkinitramfs takes many minutes under emulation. Otherwise the
+// target's update-initramfs runs in a chroot.
+func refreshInitramfs(ctx context.Context, r storage.Runner, sp layout.StoragePlan, t *tree) (string, error) {
+	initrd, err := newestInitrd(t.dir)
 	if err != nil {
-		return fmt.Errorf("regenerating the target's initramfs: %w", err)
+		return "", err
 	}
-	return nil
+	if missing := missingHooks(sp, t.dir); len(missing) > 0 {
+		if err := t.bind(); err != nil {
+			return "", err
+		}
+		_, err := r.Run(ctx, nil, "chroot", t.dir, "/usr/bin/env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+			"update-initramfs", "-u", "-k", "all")
+		if err != nil {
+			return "", fmt.Errorf("regenerating the target's initramfs (its image lacks %s): %w", strings.Join(missing, ", "), err)
+		}
+		return "update-initramfs in the target", nil
+	}
+	var files []initrdpkg.File
+	for _, f := range []struct{ src, dst string }{{"etc/crypttab", "cryptroot/crypttab"}, {"etc/mdadm/mdadm.conf", "etc/mdadm/mdadm.conf"}} {
+		if b, err := os.ReadFile(filepath.Join(t.dir, f.src)); err == nil {
+			files = append(files, initrdpkg.File{Name: f.dst, Data: b})
+		}
+	}
+	ov, err := initrdpkg.Overlay(files)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(initrd, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return "", err
+	}
+	_, werr := f.Write(ov)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return "", fmt.Errorf("appending the storage overlay to %s: %w", initrd, err)
+	}
+	return "crypttab and mdadm.conf appended to the image's initramfs", nil
+}
+
+// missingHooks lists the initramfs-tools hooks the stack needs that the
+// target lacks.
+func missingHooks(sp layout.StoragePlan, dir string) []string {
+	var need []string
+	if len(sp.LUKS) > 0 {
+		need = append(need, "hooks/cryptroot", "scripts/local-top/clevis")
+	}
+	if len(sp.Arrays) > 0 {
+		need = append(need, "hooks/mdadm")
+	}
+	if len(sp.VolumeGroups) > 0 {
+		need = append(need, "hooks/lvm2")
+	}
+	var missing []string
+	for _, h := range need {
+		if _, err := os.Stat(filepath.Join(dir, "usr/share/initramfs-tools", h)); err != nil {
+			missing = append(missing, h)
+		}
+	}
+	return missing
+}
+
+// newestInitrd is the target's newest /boot/initrd.img-*.
+func newestInitrd(dir string) (string, error) {
+	initrds, _ := filepath.Glob(filepath.Join(dir, "boot", "initrd.img-*"))
+	if len(initrds) == 0 {
+		return "", fmt.Errorf("no /boot/initrd.img-* in the target")
+	}
+	slices.Sort(initrds)
+	return initrds[len(initrds)-1], nil
 }
 
 // syncESPs copies the regenerated initrd and the boot configuration (with
@@ -42,12 +107,11 @@ func syncESPs(ctx context.Context, sp layout.StoragePlan, dir string) error {
 	if i < 0 {
 		return nil
 	}
-	initrds, _ := filepath.Glob(filepath.Join(dir, "boot", "initrd.img-*"))
-	if len(initrds) == 0 {
-		return fmt.Errorf("no /boot/initrd.img-* in the target after update-initramfs")
+	newest, err := newestInitrd(dir)
+	if err != nil {
+		return err
 	}
-	slices.Sort(initrds)
-	initrd, err := os.ReadFile(initrds[len(initrds)-1])
+	initrd, err := os.ReadFile(newest)
 	if err != nil {
 		return err
 	}

@@ -94,13 +94,11 @@ func (c Config) configureTree(ctx context.Context, p plan.Plan, st *stack, t *tr
 		return StorageReport{}, fail("config", err, "the host config could not be written into the image")
 	}
 	con.phase("host config written: hostname %s, fstab, crypttab, mdadm.conf", p.Config.Hostname)
-	if err := t.bind(); err != nil {
-		return StorageReport{}, fail("initramfs", err, "the target cannot be prepared for chroot")
-	}
-	con.phase("regenerating the target's initramfs (md, LVM, LUKS unlock with clevis)")
-	if err := regenerateInitramfs(ctx, r, t.dir); err != nil {
+	how, err := refreshInitramfs(ctx, r, st.sp, t)
+	if err != nil {
 		return StorageReport{}, fail("initramfs", err, "the image needs initramfs-tools and the layout's packages (imagebuild adds them for the recipe's layout)")
 	}
+	con.phase("initramfs ready to assemble md, activate LVM and unlock LUKS with clevis: %s", how)
 	if err := syncESPs(ctx, st.sp, t.dir); err != nil {
 		return StorageReport{}, fail("boot", err, "the ESPs could not be updated with the new initrd")
 	}

@@ -38,6 +38,9 @@ func FromHostgroup(spec, enc string) (l Layout, whole bool, err error) {
 			if l.Encryption != nil {
 				return Layout{}, false, fmt.Errorf("encryption: the layout has its own encryption policy; set only one of them")
 			}
+			if len(l.LUKS) == 0 {
+				return Layout{}, false, fmt.Errorf("encryption: the layout has no luks volumes for the policy to unlock; add luks: entries to it, or use a preset")
+			}
 			l.Encryption = policy
 		}
 	}

@@ -37,7 +37,7 @@ func TestDeployStorage(t *testing.T) {
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "swtpm", "socat", "jose", "/usr/libexec/tangd")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	l := startStorageLab(t, ctx)
+	l := startLab(t, ctx, StorageRecipe)
 	tang := clevistest.StartTangOn(t, l.Net.Host.String())
 	c := l.Client
 	enc := fmt.Sprintf("threshold: 2\ntang: [{url: %q, thumbprints: [%q]}]\ntpm2: {pcr_ids: [7]}\n", tang.URL, tang.Thumbprint)
@@ -66,35 +66,6 @@ func TestDeployStorage(t *testing.T) {
 	checkStorage(t, r)
 	t.Logf("%s: installer kernel %v, storage built %v, installed %v, OS up %v, first boot reported %v after power-on",
 		m.name, m.get("installer"), m.get("storage"), m.get("written"), m.get("os"), m.get("phoned"))
-}
-
-func startStorageLab(t *testing.T, ctx context.Context) *Lab {
-	repo, err := Repo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	work := t.TempDir()
-	a, err := Build(ctx, repo, work, testLog{t})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.ImageDir, err = a.BuildImage(ctx, work, StorageRecipe, testLog{t}); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("artifacts ready in %v", time.Since(start).Round(time.Second))
-	l, err := Start(ctx, a, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		l.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(l.Log.Name())
-			t.Logf("ingot serve log:\n%s", tail(string(b), 6000))
-		}
-	})
-	return l
 }
 
 // startStorageVM starts a UEFI VM with two blank disks (booted first, so
@@ -132,7 +103,7 @@ func startStorageVM(t *testing.T, ctx context.Context, l *Lab, m *machine) *lab.
 
 // markStorage marks when the installer finished building the stack.
 func markStorage(ctx context.Context, m *machine) {
-	if _, _, err := m.vm.Console.Wait(ctx, regexp.MustCompile(`ingot: regenerating the target's initramfs`), 0); err == nil {
+	if _, _, err := m.vm.Console.Wait(ctx, regexp.MustCompile(`ingot: host config written`), 0); err == nil {
 		m.set("storage", time.Since(m.on))
 	}
 }
