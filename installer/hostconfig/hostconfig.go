@@ -41,8 +41,9 @@ const (
 )
 
 // sshHostKeys is a drop-in for Debian's ssh.service that generates the
-// missing host keys before sshd starts.
-const sshHostKeys = "[Service]\nExecStartPre=/usr/bin/ssh-keygen -A\n"
+// missing host keys before sshd checks its configuration (which fails
+// without them).
+const sshHostKeys = "[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n"
 
 // Render returns the files c puts into the installed system, sorted by path.
 func Render(c plan.HostConfig, o Options) ([]File, error) {
