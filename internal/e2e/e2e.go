@@ -28,12 +28,13 @@ cmdline: console=ttyS0 systemd.show_status=1
 
 // StorageRecipe is Recipe shaped by the mirror+cis layout with LUKS bound to
 // Tang and the TPM: one filesystem payload per CIS mount point, and mdadm,
-// lvm2, cryptsetup and clevis with their initramfs hooks in the image.
+// lvm2, cryptsetup and clevis with their initramfs hooks in the image, and
+// sshd so the storage test can run commands in the installed system.
 const StorageRecipe = `name: debian-storage
 backend: debootstrap
 suite: bookworm
 firmware: uefi
-packages: [initramfs-tools, linux-image-cloud-amd64, systemd-sysv, udev]
+packages: [initramfs-tools, linux-image-cloud-amd64, systemd-sysv, udev, openssh-server]
 layout: {preset: mirror+cis, encryption: tang+tpm2}
 cmdline: console=ttyS0 systemd.show_status=1
 `

@@ -17,6 +17,7 @@ import (
 	"ingot.dev/ingot/client"
 	"ingot.dev/ingot/installer/clevis/clevistest"
 	"ingot.dev/ingot/installer/firstboot"
+	"ingot.dev/ingot/installer/install"
 	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/internal/lab"
 )
@@ -42,12 +43,13 @@ func TestDeployStorage(t *testing.T) {
 	c := l.Client
 	enc := fmt.Sprintf("threshold: 2\ntang: [{url: %q, thumbprints: [%q]}]\ntpm2: {pcr_ids: [7]}\n", tang.URL, tang.Thumbprint)
 	_, err := c.Hostgroups().Create(ctx, api.Hostgroup{Name: "secure", ImageSet: "debian", Layout: "mirror+cis", Encryption: enc,
-		Template: api.Template{Hostname: api.StringRule{Allowed: true}}})
+		Template: api.Template{Hostname: api.StringRule{Allowed: true}, SSHKeys: api.ListRule{Allowed: true, Max: 1}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := &machine{name: "e2e-storage", fw: lab.UEFI, mac: net.HardwareAddr{0x52, 0x54, 0x00, 0xe2, 0xe0, 0x21}, mark: map[string]time.Duration{}}
-	h := api.Host{Name: m.name, Hostgroup: "secure", MACs: []api.MAC{{HardwareAddr: m.mac}}, Values: api.HostValues{Hostname: m.name}}
+	key, pub := newSSHKey(t)
+	h := api.Host{Name: m.name, Hostgroup: "secure", MACs: []api.MAC{{HardwareAddr: m.mac}}, Values: api.HostValues{Hostname: m.name, SSHKeys: []string{pub}}}
 	if _, err := c.Hosts().Create(ctx, h); err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +66,12 @@ func TestDeployStorage(t *testing.T) {
 	}
 	r := firstbootReport(t, c, m.dep)
 	checkStorage(t, r)
-	t.Logf("%s: installer kernel %v, storage built %v, installed %v, OS up %v, first boot reported %v after power-on",
-		m.name, m.get("installer"), m.get("storage"), m.get("written"), m.get("os"), m.get("phoned"))
+	checkInstallerReport(t, c, m.dep)
+	t.Logf("%s: installer kernel %v, storage built %v, installed %v, first boot reported %v after power-on",
+		m.name, m.get("installer"), m.get("storage"), m.get("written"), m.get("phoned"))
+	if !t.Failed() {
+		storagePhases(t, ctx, l, m, tang, shellFor(t, key, l.Net, r))
+	}
 }
 
 // startStorageVM starts a UEFI VM with two blank disks (booted first, so
@@ -157,5 +163,30 @@ func checkStorage(t *testing.T, r firstboot.Report) {
 	}
 	if n := strings.Count(r.MDStat, "[UU]"); n != 2 {
 		t.Errorf("/proc/mdstat shows %d arrays [UU], want 2:\n%s", n, r.MDStat)
+	}
+}
+
+// checkInstallerReport: installer.done says what the installer built: the
+// plan, the mounts, the arrays and the escrowed volumes.
+func checkInstallerReport(t *testing.T, c *client.Client, dep api.DeploymentID) {
+	t.Helper()
+	sigs, err := c.Signals(context.Background(), dep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(sigs, func(s api.Signal) bool { return s.Name == "installer.done" })
+	if i < 0 {
+		t.Fatal("no installer.done signal")
+	}
+	var done struct {
+		Storage install.StorageReport `json:"storage"`
+	}
+	if err := json.Unmarshal(sigs[i].Data, &done); err != nil {
+		t.Fatal(err)
+	}
+	s := done.Storage
+	if !slices.Equal(s.Recovery, []string{"crypt"}) || strings.Count(s.MDStat, "active raid1") != 2 ||
+		!strings.Contains(s.Plan, "luks2 crypt") || len(s.Mounts) < 9 {
+		t.Errorf("installer.done storage report: %+v", s)
 	}
 }
