@@ -177,7 +177,8 @@ func checkThresholdOne(ctx context.Context, l *Lab, m *machine, tang *clevistest
 func checkDegraded(ctx context.Context, l *Lab, m *machine, sh vmShell) error {
 	m.vm.Stop()
 	cfg := m.vm.Config
-	cfg.Disks = cfg.Disks[1:] // the first disk is gone
+	cfg.Disks = cfg.Disks[1:] // the first disk is gone; the firmware boots the other one
+	cfg.Disks[0].BootIndex = 1
 	from := len(m.vm.Console.Text())
 	vm, err := l.Net.StartVM(ctx, cfg)
 	if err != nil {
