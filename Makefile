@@ -13,7 +13,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 build/go.mod:
 	@mkdir -p build && printf 'module ingot.dev/build-cache\n' > $@
 
-PHONY_EXTRA := demo-api e2e deps
+PHONY_EXTRA := demo-api e2e e2e-storage deps
 .PHONY: $(PHONY_EXTRA) installer help build test test-unit test-race lint tidy-check bench bench-api bench-rollout bench-write bench-build demo clean tools
 
 help: ## list the targets
@@ -81,6 +81,9 @@ demo-api: build ## the API-only tour: images, hostgroups, hosts, a deployment dr
 
 e2e: build/go.mod ## the end-to-end VM tests alone (BIOS + UEFI deploy, discovery, Redfish virtual media)
 	$(GO) test -count=1 -timeout 25m -v -run 'TestDeployVMs|TestDeployVirtualMedia' ./internal/e2e
+
+e2e-storage: build/go.mod ## the storage VM test alone (mirror+cis, LUKS bound to Tang + TPM2, recovery key, degraded mirror)
+	$(GO) test -count=1 -timeout 30m -v -run TestDeployStorage ./internal/e2e
 
 clean: ## remove build outputs
 	rm -rf $(BIN) build

@@ -21,8 +21,8 @@ type Hostgroup struct {
 	Name          string    `json:"name" pattern:"^[a-z0-9][a-z0-9._-]{0,62}$"`
 	Description   string    `json:"description,omitempty" maxLength:"1024"`
 	ImageSet      string    `json:"image_set" pattern:"^[a-z0-9][a-z0-9._-]{0,62}$"`
-	Layout        string    `json:"layout,omitempty" maxLength:"128" doc:"Layout preset or reference; default single."`
-	Encryption    string    `json:"encryption,omitempty" maxLength:"128" doc:"Encryption policy reference; empty means none."`
+	Layout        string    `json:"layout,omitempty" maxLength:"65536" doc:"Storage layout: a preset (single, mirror, cis, mirror+cis) or an inline YAML/JSON layout spec (docs/layouts.md); default single."`
+	Encryption    string    `json:"encryption,omitempty" maxLength:"16384" doc:"Encryption policy as inline YAML/JSON (threshold, tang servers with pinned thumbprints, tpm2) for the layout's LUKS volumes; a preset with a policy encrypts its data device. Empty means none."`
 	BootPath      BootPath  `json:"boot_path,omitempty" enum:"pxe,uefi-http,redfish-vmedia,usb"`
 	FirstBoot     FirstBoot `json:"first_boot,omitzero"`
 	Template      Template  `json:"template,omitzero"`

@@ -91,3 +91,13 @@ func (c *Client) Rollout(ctx context.Context, id api.RolloutID) (api.RolloutSumm
 	err := c.Do(ctx, http.MethodGet, "/v1/rollouts/"+url.PathEscape(string(id)), nil, nil, &out)
 	return out, err
 }
+
+// RecoveryKeys reads a host's escrowed LUKS recovery passphrases (needs
+// scope host:recovery:<host>; the server audit-logs the read).
+func (c *Client) RecoveryKeys(ctx context.Context, host string) ([]api.RecoveryKey, error) {
+	var out struct {
+		Keys []api.RecoveryKey `json:"keys"`
+	}
+	err := c.Do(ctx, http.MethodGet, "/v1/hosts/"+url.PathEscape(host)+"/recovery-keys", nil, nil, &out)
+	return out.Keys, err
+}

@@ -89,13 +89,17 @@ func (l Layout) Validate() error {
 }
 
 // LayoutPackages lists the Debian packages the installed OS needs for l:
-// mdadm to assemble mirrors, cryptsetup and clevis with its initramfs hooks
-// to unlock encrypted volumes by itself.
+// mdadm to assemble mirrors, lvm2 for the CIS presets' logical volumes,
+// cryptsetup and clevis with its initramfs hooks to unlock encrypted volumes
+// by itself.
 func LayoutPackages(l Layout) []string {
 	l = l.WithDefaults()
 	var pkgs []string
 	if l.Preset == PresetMirror || l.Preset == PresetMirrorCIS {
 		pkgs = append(pkgs, "mdadm")
+	}
+	if l.Preset == PresetCIS || l.Preset == PresetMirrorCIS {
+		pkgs = append(pkgs, "lvm2")
 	}
 	if l.Encryption != EncryptNone {
 		pkgs = append(pkgs, "cryptsetup", "cryptsetup-initramfs", "clevis", "clevis-luks", "clevis-initramfs")

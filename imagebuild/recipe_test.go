@@ -62,12 +62,12 @@ func TestLayoutPackages(t *testing.T) {
 		want   []string
 	}{
 		{"single", Layout{}, nil},
-		{"cis needs nothing", Layout{Preset: PresetCIS}, nil},
+		{"cis needs lvm2", Layout{Preset: PresetCIS}, []string{"lvm2"}},
 		{"mirror", Layout{Preset: PresetMirror}, []string{"mdadm"}},
 		{"tang", Layout{Encryption: EncryptTang}, []string{"clevis", "clevis-initramfs", "clevis-luks", "cryptsetup", "cryptsetup-initramfs"}},
 		{"tpm2", Layout{Encryption: EncryptTPM2}, []string{"clevis", "clevis-initramfs", "clevis-luks", "clevis-tpm2", "cryptsetup", "cryptsetup-initramfs"}},
 		{"mirror+cis with tang+tpm2", Layout{Preset: PresetMirrorCIS, Encryption: EncryptTangTPM},
-			[]string{"clevis", "clevis-initramfs", "clevis-luks", "clevis-tpm2", "cryptsetup", "cryptsetup-initramfs", "mdadm"}},
+			[]string{"clevis", "clevis-initramfs", "clevis-luks", "clevis-tpm2", "cryptsetup", "cryptsetup-initramfs", "lvm2", "mdadm"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/server/steps"
 )
 
 func newDeployCommand(app *App) *cobra.Command {
@@ -50,10 +51,37 @@ func newDeployCommand(app *App) *cobra.Command {
 func printPlans(w io.Writer, ds []api.Deployment) {
 	for _, d := range ds {
 		fmt.Fprintf(w, "host %s (hostgroup %s, image set %s), deadline %s:\n", d.Host, d.Hostgroup, d.ImageSet, d.Deadline.Format(time.RFC3339))
+		var storage []string
 		for i, s := range d.Steps {
-			fmt.Fprintf(w, "  %d. %-16s %s\n", i+1, s.Name, compact(s.Params))
+			params := s.Params
+			if s.Name == steps.KindValidate {
+				storage, params = splitStorage(params)
+			}
+			fmt.Fprintf(w, "  %d. %-16s %s\n", i+1, s.Name, compact(params))
+		}
+		if len(storage) > 0 {
+			fmt.Fprintln(w, "  storage:")
+			for _, l := range storage {
+				fmt.Fprintf(w, "    %s\n", l)
+			}
 		}
 	}
+}
+
+// splitStorage takes the planned storage stack out of the validate step's
+// params, to print it as a table of its own.
+func splitStorage(raw json.RawMessage) ([]string, json.RawMessage) {
+	var vp steps.ValidateParams
+	if json.Unmarshal(raw, &vp) != nil || len(vp.Storage) == 0 {
+		return nil, raw
+	}
+	lines := vp.Storage
+	vp.Storage = nil
+	b, err := json.Marshal(vp)
+	if err != nil {
+		return lines, raw
+	}
+	return lines, b
 }
 
 func compact(raw json.RawMessage) string {

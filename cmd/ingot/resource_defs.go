@@ -87,8 +87,8 @@ func newHostgroupCommand(app *App) *cobra.Command {
 		cols: []column[api.Hostgroup]{
 			{"NAME", func(g api.Hostgroup) string { return g.Name }},
 			{"IMAGESET", func(g api.Hostgroup) string { return g.ImageSet }},
-			{"LAYOUT", func(g api.Hostgroup) string { return orDash(g.Layout) }},
-			{"ENCRYPTION", func(g api.Hostgroup) string { return orDash(g.Encryption) }},
+			{"LAYOUT", func(g api.Hostgroup) string { return orDash(shortSpec(g.Layout, "spec")) }},
+			{"ENCRYPTION", func(g api.Hostgroup) string { return orDash(shortSpec(g.Encryption, "policy")) }},
 			{"MAX", func(g api.Hostgroup) string { return itoa(g.MaxConcurrent) }},
 		},
 	}.command(app)
@@ -113,7 +113,7 @@ func newHostCommand(app *App) *cobra.Command {
 			}},
 		},
 	}.command(app)
-	cmd.AddCommand(newHostAddCommand(app), newHostImportCommand(app), newHostImageCommand(app))
+	cmd.AddCommand(newHostAddCommand(app), newHostImportCommand(app), newHostImageCommand(app), newRecoveryKeyCommand(app))
 	return cmd
 }
 
@@ -202,3 +202,12 @@ func orDash(s string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// shortSpec shows a one-word field as it is and an inline YAML/JSON spec as
+// word (the full text is in `get -o yaml`).
+func shortSpec(v, word string) string {
+	if strings.ContainsAny(v, "\n{:") {
+		return word
+	}
+	return v
+}

@@ -79,3 +79,10 @@ func PartitionPath(dev string, n int) string {
 	}
 	return fmt.Sprintf("%s%d", dev, n)
 }
+
+// Target is the disk an image is written to: a block device or, in tests,
+// a file standing for one.
+type Target struct {
+	Path string
+	Size int64
+}

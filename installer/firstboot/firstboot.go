@@ -36,6 +36,8 @@ type Report struct {
 	// Addresses are the system's global interface addresses (CIDR), so the
 	// server sees the network config took.
 	Addresses []string `json:"addresses,omitempty"`
+	// MDStat is /proc/mdstat where md arrays exist: the state of the mirrors.
+	MDStat string `json:"mdstat,omitempty"`
 }
 
 // Mount is one mounted filesystem.
@@ -59,6 +61,9 @@ func Collect(root string) Report {
 		TPMPCRs:   pcrs(filepath.Join(root, "sys/class/tpm/tpm0/pcr-sha256")),
 	}
 	r.AuthorizedKeys = lines(filepath.Join(root, "root/.ssh/authorized_keys"))
+	if b, err := os.ReadFile(filepath.Join(root, "proc/mdstat")); err == nil && strings.Contains(string(b), "active") {
+		r.MDStat = string(b)
+	}
 	if root == "/" {
 		r.Addresses = addresses()
 	}

@@ -40,6 +40,11 @@ const (
 	FirstbootWants = "/etc/systemd/system/multi-user.target.wants/ingot-firstboot.service"
 )
 
+// sshHostKeys is a drop-in for Debian's ssh.service that generates the
+// missing host keys before sshd checks its configuration (which fails
+// without them).
+const sshHostKeys = "[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n"
+
 // Render returns the files c puts into the installed system, sorted by path.
 func Render(c plan.HostConfig, o Options) ([]File, error) {
 	var files []File
@@ -51,7 +56,10 @@ func Render(c plan.HostConfig, o Options) ([]File, error) {
 	}
 	files = append(files, network(c, o)...)
 	if len(c.SSHKeys) > 0 {
-		files = append(files, File{Path: "/root/.ssh/authorized_keys", Mode: 0o600, Data: []byte(strings.Join(c.SSHKeys, "\n") + "\n")})
+		files = append(files, File{Path: "/root/.ssh/authorized_keys", Mode: 0o600, Data: []byte(strings.Join(c.SSHKeys, "\n") + "\n")},
+			// Images carry no SSH host keys (they are per machine): sshd
+			// makes its own before its first start.
+			File{Path: "/etc/systemd/system/ssh.service.d/ingot-host-keys.conf", Mode: 0o644, Data: []byte(sshHostKeys)})
 	}
 	files = append(files, seed(c, o)...)
 	if o.Firstboot != "" && c.PhoneHome != "" {

@@ -21,6 +21,7 @@ import (
 	"ingot.dev/ingot/installer/disk"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/installer/report"
+	"ingot.dev/ingot/installer/storage"
 	"ingot.dev/ingot/installer/stream"
 )
 
@@ -55,6 +56,15 @@ type Config struct {
 	ProgressEvery time.Duration
 	// BootEntry sets the UEFI boot entry of the written disk; nil does nothing.
 	BootEntry func(ctx context.Context, dev *os.File, size int64, esp int, host string) error
+	// Runner runs the storage tools (sgdisk, mdadm, cryptsetup, lvm, mkfs,
+	// chroot); default storage.Exec.
+	Runner storage.Runner
+	// Binder binds LUKS keys with clevis; default clevis.Pins with the
+	// machine's TPM opened on demand.
+	Binder storage.Binder
+	// TargetDir is where a layout's filesystems are mounted while the
+	// target is configured; default /mnt/target.
+	TargetDir string
 	// Kexec loads the kernel the mounted root tree boots, with cmdline, when
 	// the plan asks to kexec into the installed system; nil never does.
 	Kexec func(root, cmdline string) error
@@ -98,9 +108,12 @@ func Run(ctx context.Context, c Config) (plan.Plan, error) {
 	if err := c.Client.Do(ctx, http.MethodPost, "/v1/installer/inventory", c.Inventory, nil); err != nil {
 		return p, fail("inventory", err, "the server refused the inventory; see the deployment's events")
 	}
-	target, size, err := c.pickTarget(p)
-	if err != nil {
-		return p, err
+	var target disk.Target
+	if len(p.Layout.Spec) == 0 { // a layout plans its disks against the image's payloads
+		var err error
+		if target, err = c.pickTarget(p); err != nil {
+			return p, err
+		}
 	}
 	pub, err := manifest.ParsePublicKey([]byte(p.Image.PublicKey))
 	if err != nil {
@@ -114,27 +127,26 @@ func Run(ctx context.Context, c Config) (plan.Plan, error) {
 	if err != nil {
 		return p, fail("image", err, "the image manifest cannot be fetched or does not verify; check the image set")
 	}
-	if err := checkImage(m, c.Inventory, size); err != nil {
+	if err := checkVariant(m, c.Inventory); err != nil {
 		return p, err
 	}
-	con.phase("writing image %s (%s %s) to %s", m.Name, m.OS.ID, m.OS.Version, target)
-	res, err := c.write(ctx, src, p, pub, target, con)
+	c.cmdline = m.Cmdline
+	var done map[string]any
+	if len(p.Layout.Spec) > 0 {
+		done, err = c.installStack(ctx, p, src, m, con)
+	} else {
+		done, err = c.installDisk(ctx, p, src, pub, m, target, con)
+	}
 	if err != nil {
 		return p, err
 	}
-	con.phase("image written: %d chunks fetched, %d zero, %s", res.ChunksFetched, res.ZeroChunks, mib(res.BytesWritten))
-	c.cmdline = m.Cmdline
-	if err := c.configure(ctx, p, target, con); err != nil {
-		return p, err
-	}
-	done := map[string]any{"disk": target, "bytes": res.BytesWritten, "chunks": res.ChunksFetched}
 	if c.ConsoleLog != nil {
 		done["log"] = c.ConsoleLog()
 	}
 	if err := c.Client.Signal(ctx, c.Deployment, "installer.done", done); err != nil {
 		return p, fail("report", err, "the install finished but the server did not take installer.done")
 	}
-	con.phase("done: %s installed on %s", p.Host, target)
+	con.phase("done: %s installed", p.Host)
 	return p, nil
 }
 
@@ -150,26 +162,46 @@ func (c Config) source(p plan.Plan) (stream.Source, error) {
 	return &stream.HTTP{Base: first(p.Image.Server, rc.Base), Token: rc.Token}, nil
 }
 
+// installDisk writes the image's whole-disk payload to the selected disk
+// (layout single), grows it and configures it.
+func (c Config) installDisk(ctx context.Context, p plan.Plan, src stream.Source, pub ed25519.PublicKey, m *manifest.Manifest, t disk.Target, con *console) (map[string]any, error) {
+	target := t.Path
+	if err := checkDiskPayload(m, t.Size); err != nil {
+		return nil, err
+	}
+	con.phase("writing image %s (%s %s) to %s", m.Name, m.OS.ID, m.OS.Version, target)
+	res, err := c.write(ctx, src, p, pub, target, con)
+	if err != nil {
+		return nil, err
+	}
+	con.phase("image written: %d chunks fetched, %d zero, %s", res.ChunksFetched, res.ZeroChunks, mib(res.BytesWritten))
+	if err := c.configure(ctx, p, target, con); err != nil {
+		return nil, err
+	}
+	return map[string]any{"disk": target, "bytes": res.BytesWritten, "chunks": res.ChunksFetched}, nil
+}
+
 // pickTarget selects the disk (or takes the test target) and its size.
-func (c Config) pickTarget(p plan.Plan) (string, int64, error) {
+func (c Config) pickTarget(p plan.Plan) (disk.Target, error) {
 	d, err := disk.Select(p.Layout.Disk, c.Inventory.Disks)
 	if c.Target == "" {
 		if err != nil {
-			return "", 0, fail("disk", err, "no disk was touched")
+			return disk.Target{}, fail("disk", err, "no disk was touched")
 		}
-		return d.Path, d.SizeBytes, nil
+		return disk.Target{Path: d.Path, Size: d.SizeBytes}, nil
 	}
 	fi, serr := os.Stat(c.Target)
 	if serr != nil {
-		return "", 0, fail("disk", serr, "the test target must exist")
+		return disk.Target{}, fail("disk", serr, "the test target must exist")
 	}
 	if err != nil {
-		return "", 0, fail("disk", err, "no disk was touched")
+		return disk.Target{}, fail("disk", err, "no disk was touched")
 	}
-	return c.Target, fi.Size(), nil
+	return disk.Target{Path: c.Target, Size: fi.Size()}, nil
 }
 
-func checkImage(m *manifest.Manifest, inv plan.Inventory, size int64) error {
+// checkVariant refuses an image built for another firmware or architecture.
+func checkVariant(m *manifest.Manifest, inv plan.Inventory) error {
 	if m.Firmware != "" && inv.Firmware != "" && !api.Firmware(m.Firmware).Fits(inv.Firmware) {
 		return fail("image", fmt.Errorf("image %s is for %s firmware but the machine booted %s", m.Name, m.Firmware, inv.Firmware),
 			"assign an image set with a "+string(inv.Firmware)+" variant, or switch the machine's boot mode")
@@ -177,6 +209,11 @@ func checkImage(m *manifest.Manifest, inv plan.Inventory, size int64) error {
 	if m.Arch != "" && inv.Arch != "" && m.Arch != string(inv.Arch) {
 		return fail("image", fmt.Errorf("image %s is for %s but the machine is %s", m.Name, m.Arch, inv.Arch), "use an image of the machine's architecture")
 	}
+	return nil
+}
+
+// checkDiskPayload checks the image has a whole-disk payload that fits.
+func checkDiskPayload(m *manifest.Manifest, size int64) error {
 	pl, err := stream.PickPayload(m, "disk")
 	if err != nil {
 		return fail("image", err, "the single layout needs an image with a disk payload")

@@ -48,7 +48,7 @@ func Crypttab(sp layout.StoragePlan, ids UUIDs) string {
 	var b strings.Builder
 	b.WriteString("# /etc/crypttab: written by the Ingot installer; clevis unlocks these from their LUKS2 tokens.\n")
 	for _, v := range sp.LUKS {
-		fmt.Fprintf(&b, "%s\tUUID=%s\tnone\tluks,discard\n", v.Name, ids.LUKS[v.Device])
+		fmt.Fprintf(&b, "%s\tUUID=%s\tnone\tluks,discard,initramfs\n", v.Name, ids.LUKS[v.Device])
 	}
 	return b.String()
 }

@@ -56,16 +56,22 @@ func Apply(ctx context.Context, log *slog.Logger, steps []Step) error {
 	for i, s := range steps {
 		log.Info("storage step", "step", s.String())
 		if err := s.Do(ctx); err != nil {
-			err = fmt.Errorf("%s: %w", s, err)
-			// Compensation must run even when ctx is cancelled.
-			uctx := context.WithoutCancel(ctx)
-			for j := i; j >= 0; j-- {
-				if uerr := steps[j].Undo(uctx); uerr != nil {
-					err = errors.Join(err, fmt.Errorf("undoing %s: %w", steps[j], uerr))
-				}
-			}
-			return err
+			return errors.Join(fmt.Errorf("%s: %w", s, err), Undo(ctx, steps[:i+1]))
 		}
 	}
 	return nil
+}
+
+// Undo undoes steps in reverse order, all of them even when some fail, and
+// even when ctx is cancelled (compensation must run). It returns the undo
+// errors joined.
+func Undo(ctx context.Context, steps []Step) error {
+	uctx := context.WithoutCancel(ctx)
+	var errs []error
+	for j := len(steps) - 1; j >= 0; j-- {
+		if uerr := steps[j].Undo(uctx); uerr != nil {
+			errs = append(errs, fmt.Errorf("undoing %s: %w", steps[j], uerr))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -53,6 +53,9 @@ func Mount() error {
 		}
 	}
 	os.Setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin")
+	// No udev runs here: device-mapper users (cryptsetup, lvm) create their
+	// /dev nodes themselves instead of waiting for udev to.
+	os.Setenv("DM_DISABLE_UDEV", "1")
 	return errors.Join(errs...)
 }
 

@@ -26,6 +26,19 @@ packages: [initramfs-tools, linux-image-cloud-amd64, systemd-sysv, udev]
 cmdline: console=ttyS0 systemd.show_status=1
 `
 
+// StorageRecipe is Recipe shaped by the mirror+cis layout with LUKS bound to
+// Tang and the TPM: one filesystem payload per CIS mount point, and mdadm,
+// lvm2, cryptsetup and clevis with their initramfs hooks in the image, and
+// sshd so the storage test can run commands in the installed system.
+const StorageRecipe = `name: debian-storage
+backend: debootstrap
+suite: bookworm
+firmware: uefi
+packages: [initramfs-tools, linux-image-cloud-amd64, systemd-sysv, udev, openssh-server]
+layout: {preset: mirror+cis, encryption: tang+tpm2}
+cmdline: console=ttyS0 systemd.show_status=1
+`
+
 // epoch is the SOURCE_DATE_EPOCH of the image build (reproducible, cached).
 const epoch = "1700000000"
 
@@ -57,20 +70,28 @@ func Build(ctx context.Context, repo, work string, log io.Writer) (Artifacts, er
 	if err := run(ctx, repo, nil, log, "go", "run", "./internal/mkinstaller", "-out", a.InstallerDir); err != nil {
 		return a, err
 	}
-	sum := sha256.Sum256([]byte(Recipe + epoch))
-	a.ImageDir = filepath.Join(repo, "build", "e2e", "image-"+hex.EncodeToString(sum[:8]))
-	if ids, _ := filepath.Glob(filepath.Join(a.ImageDir, "manifests", "[0-9a-f]*")); len(ids) == 1 {
-		return a, nil
-	}
-	fmt.Fprintln(log, "building the Debian image with the debootstrap backend (once; cached in", a.ImageDir+")")
-	os.RemoveAll(a.ImageDir)
-	rf := filepath.Join(work, "recipe.yaml")
-	if err := os.WriteFile(rf, []byte(Recipe), 0o644); err != nil {
-		return a, err
-	}
-	err := run(ctx, repo, []string{"SOURCE_DATE_EPOCH=" + epoch}, log, a.Ingot, "image", "build", rf,
-		"--local", a.ImageDir, "--cache-dir", filepath.Join(repo, "build", "e2e", "debs"))
+	var err error
+	a.ImageDir, err = a.BuildImage(ctx, work, Recipe, log)
 	return a, err
+}
+
+// BuildImage builds recipe with the debootstrap backend into its cache
+// directory under build/e2e (once per recipe) and returns that directory.
+func (a Artifacts) BuildImage(ctx context.Context, work, recipe string, log io.Writer) (string, error) {
+	sum := sha256.Sum256([]byte(recipe + epoch))
+	dir := filepath.Join(a.Repo, "build", "e2e", "image-"+hex.EncodeToString(sum[:8]))
+	if ids, _ := filepath.Glob(filepath.Join(dir, "manifests", "[0-9a-f]*")); len(ids) == 1 {
+		return dir, nil
+	}
+	fmt.Fprintln(log, "building the Debian image with the debootstrap backend (once; cached in", dir+")")
+	os.RemoveAll(dir)
+	rf := filepath.Join(work, "recipe-"+hex.EncodeToString(sum[:4])+".yaml")
+	if err := os.WriteFile(rf, []byte(recipe), 0o644); err != nil {
+		return dir, err
+	}
+	err := run(ctx, a.Repo, []string{"SOURCE_DATE_EPOCH=" + epoch}, log, a.Ingot, "image", "build", rf,
+		"--local", dir, "--cache-dir", filepath.Join(a.Repo, "build", "e2e", "debs"))
+	return dir, err
 }
 
 // SeedData copies the built image into a fresh server data directory:

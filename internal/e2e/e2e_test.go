@@ -89,15 +89,23 @@ func TestDeployVMs(t *testing.T) {
 	}
 }
 
-func startLab(t *testing.T, ctx context.Context) *Lab {
+// startLab builds the artifacts and starts a lab whose catalog holds the
+// image of recipe (default Recipe).
+func startLab(t *testing.T, ctx context.Context, recipe ...string) *Lab {
 	repo, err := Repo()
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	a, err := Build(ctx, repo, t.TempDir(), testLog{t})
+	work := t.TempDir()
+	a, err := Build(ctx, repo, work, testLog{t})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, r := range recipe {
+		if a.ImageDir, err = a.BuildImage(ctx, work, r, testLog{t}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Logf("artifacts ready in %v", time.Since(start).Round(time.Second))
 	l, err := Start(ctx, a, t.TempDir())

@@ -59,10 +59,12 @@ func (l *Lab) start(ctx context.Context, a Artifacts) error {
 	if err := l.serve(a.Ingot, data, nb); err != nil {
 		return err
 	}
-	if l.Image, err = l.registerImage(ctx, data); err != nil {
+	img, err := l.registerImage(ctx, data)
+	if err != nil {
 		return err
 	}
-	return l.catalog(ctx)
+	l.Image = img.ID
+	return l.catalog(ctx, img.Firmware)
 }
 
 // serve starts ingot serve on the lab network and waits until it answers.
@@ -117,36 +119,41 @@ func (l *Lab) Restart(ctx context.Context) error {
 
 // registerImage adds the seeded image to the catalog through the API: the
 // server re-signs the same manifest with the same key, so the ID holds.
-func (l *Lab) registerImage(ctx context.Context, data string) (string, error) {
+func (l *Lab) registerImage(ctx context.Context, data string) (api.Image, error) {
 	ids, _ := filepath.Glob(filepath.Join(data, "manifests", "[0-9a-f]*"))
 	if len(ids) != 1 {
-		return "", errors.New("the image cache holds no manifest")
+		return api.Image{}, errors.New("the image cache holds no manifest")
 	}
 	signed, err := os.ReadFile(ids[0])
 	if err != nil {
-		return "", err
+		return api.Image{}, err
 	}
 	key, err := manifest.LoadOrCreateSigningKey(filepath.Join(data, "signing.key"))
 	if err != nil {
-		return "", err
+		return api.Image{}, err
 	}
 	m, err := manifest.Verify(signed, key.Public().(ed25519.PublicKey))
 	if err != nil {
-		return "", err
+		return api.Image{}, err
 	}
 	img, err := l.Client.RegisterImage(ctx, *m)
 	if err == nil && img.ID != manifest.Digest(signed) {
 		err = fmt.Errorf("registered %s, want the built image %s", img.ID, manifest.Digest(signed))
 	}
-	return img.ID, err
+	return img, err
 }
 
-// catalog creates the image set "debian", the hostgroup "lab" and its twin
-// "lab-kexec", whose hosts start their installed system by kexec.
-func (l *Lab) catalog(ctx context.Context) error {
-	_, err := l.Client.ImageSets().Create(ctx, api.ImageSet{Name: "debian", Variants: []api.Variant{
-		{Arch: api.ArchAMD64, Firmware: api.FirmwareBIOS, Image: l.Image},
-		{Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI, Image: l.Image}}})
+// catalog creates the image set "debian" (a variant for each firmware the
+// image boots), the hostgroup "lab" and its twin "lab-kexec", whose hosts
+// start their installed system by kexec.
+func (l *Lab) catalog(ctx context.Context, fw api.Firmware) error {
+	var vs []api.Variant
+	for _, f := range []api.Firmware{api.FirmwareBIOS, api.FirmwareUEFI} {
+		if fw.Fits(f) {
+			vs = append(vs, api.Variant{Arch: api.ArchAMD64, Firmware: f, Image: l.Image})
+		}
+	}
+	_, err := l.Client.ImageSets().Create(ctx, api.ImageSet{Name: "debian", Variants: vs})
 	if err != nil {
 		return err
 	}

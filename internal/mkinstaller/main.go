@@ -41,7 +41,7 @@ import (
 
 // baseFormat changes whenever the base archive's content rules change, so
 // that cached bases are rebuilt.
-const baseFormat = "ingot-installer-base/1"
+const baseFormat = "ingot-installer-base/3"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

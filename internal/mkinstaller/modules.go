@@ -18,7 +18,7 @@ var wantModules = []string{
 	"xhci_pci", "ehci_pci", "usb_storage", "uas",
 	"e1000", "e1000e", "igb", "ixgbe", "i40e", "tg3", "r8169",
 	"dm_mod", "dm_crypt", "md_mod", "raid1",
-	"efivarfs", "isofs", "vfat", "nls_cp437", "nls_iso8859_1", "nls_utf8",
+	"efivarfs", "isofs", "vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "nls_utf8",
 	// crc32c before ext4/xfs: libcrc32c asks the crypto API for it at load
 	// time, a soft dependency modules.dep does not record.
 	"squashfs", "loop", "crc32c_generic", "crc32c_intel", "ext4", "xfs",

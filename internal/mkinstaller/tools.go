@@ -30,6 +30,11 @@ var tools = []tool{
 	{Host: "/usr/sbin/xfs_growfs", Guest: "sbin/xfs_growfs", Package: "xfsprogs"},
 	{Host: "/usr/sbin/sfdisk", Guest: "sbin/sfdisk", Package: "fdisk"},
 	{Host: "/usr/sbin/sgdisk", Guest: "sbin/sgdisk", Package: "gdisk"},
+	{Host: "/usr/sbin/wipefs", Guest: "sbin/wipefs", Package: "util-linux"},
+	{Host: "/usr/bin/partx", Guest: "sbin/partx", Package: "util-linux"},
+	{Host: "/usr/sbin/blkid", Guest: "sbin/blkid", Package: "util-linux"},
+	{Host: "/usr/sbin/lvm", Guest: "sbin/lvm", Package: "lvm2", Links: []string{"sbin/pvcreate", "sbin/pvremove",
+		"sbin/vgcreate", "sbin/vgremove", "sbin/vgchange", "sbin/lvcreate", "sbin/lvs"}},
 	{Host: "/bin/busybox", Guest: "bin/busybox", Package: "busybox-static", Links: busyboxApplets},
 }
 
@@ -37,7 +42,7 @@ var busyboxApplets = func() []string {
 	var l []string
 	for _, a := range strings.Fields(`sh ash ls cat cp mv rm ln mkdir rmdir mount umount dmesg ps kill
 		vi less more grep sed awk find head tail wc sort uniq dd sync df du free top uptime ip ifconfig
-		route ping wget udhcpc nslookup hexdump xxd od md5sum sha256sum blkid lsmod insmod rmmod
+		route ping wget udhcpc nslookup hexdump xxd od md5sum sha256sum lsmod insmod rmmod
 		modprobe reboot poweroff halt chroot switch_root env stty tr cut date sleep true false test
 		[ printf echo which tee touch chmod chown stat readlink realpath basename dirname gunzip zcat
 		tar cpio losetup fdisk mknod lspci lsusb netstat`) {

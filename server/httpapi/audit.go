@@ -22,12 +22,15 @@ func readOnlyCall(ctx context.Context) {
 	}
 }
 
-// audit records every mutating call after it ran, with its outcome.
+// audit records every mutating call after it ran, with its outcome, and
+// every read of a recovery key.
 func (a *API) audit(ctx huma.Context, next func(huma.Context)) {
 	switch ctx.Method() {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		next(ctx)
-		return
+		if ctx.Operation().OperationID != opReadRecoveryKeys {
+			next(ctx)
+			return
+		}
 	}
 	note := &auditNote{}
 	ctx = huma.WithValue(ctx, auditKey{}, note)

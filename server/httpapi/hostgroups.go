@@ -3,10 +3,12 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/server/template"
 )
 
@@ -76,6 +78,13 @@ func (a *API) checkHostgroup(ctx context.Context, g api.Hostgroup, assigned bool
 	var details []*huma.ErrorDetail
 	for _, fe := range template.ValidateTemplate(g.Template) {
 		details = append(details, &huma.ErrorDetail{Location: "body." + fe.Path, Message: fe.Message, Value: fe.Value})
+	}
+	if _, _, err := layout.FromHostgroup(g.Layout, g.Encryption); err != nil {
+		loc := "body.layout"
+		if strings.HasPrefix(err.Error(), "encryption") {
+			loc = "body.encryption"
+		}
+		details = append(details, &huma.ErrorDetail{Location: loc, Message: err.Error() + " (see docs/layouts.md)"})
 	}
 	set, err := a.Store.GetImageSet(ctx, g.ImageSet)
 	switch {

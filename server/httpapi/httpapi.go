@@ -93,6 +93,7 @@ func New(mux *http.ServeMux, d Deps) *API {
 	a.registerDeployments()
 	a.registerAdmin()
 	a.registerInstaller()
+	a.registerRecovery()
 	a.registerDiscovery()
 	a.registerRollouts()
 	a.registerBMC()

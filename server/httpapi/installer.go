@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/server/hostimage"
 	"ingot.dev/ingot/server/steps"
@@ -125,9 +126,9 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 		return plan.Plan{}, a.problem(ctx, fmt.Errorf("image %s of deployment %s: %w", vp.Image, d.ID, err))
 	}
 	base := strings.TrimRight(a.PublicURL, "/")
-	preset := g.Layout
-	if preset == "" {
-		preset = "single"
+	lay, err := planLayout(g)
+	if err != nil {
+		return plan.Plan{}, a.problem(ctx, err)
 	}
 	reboot := "reboot"
 	if g.FirstBoot.Kexec {
@@ -139,7 +140,21 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 	return plan.Plan{
 		Deployment: d.ID, Host: h.Name, Reboot: reboot,
 		Image:  plan.ImageSource{ID: img.ID, Server: base, PublicKey: string(a.SigningKey), Firmware: img.Firmware},
-		Layout: plan.Layout{Preset: preset},
+		Layout: lay,
 		Config: cfg,
 	}, nil
+}
+
+// planLayout is the hostgroup's layout as the installer takes it: the plain
+// single preset (whole-disk payload), or the layout spec as JSON.
+func planLayout(g api.Hostgroup) (plan.Layout, error) {
+	l, whole, err := layout.FromHostgroup(g.Layout, g.Encryption)
+	if err != nil {
+		return plan.Layout{}, fmt.Errorf("hostgroup %s: %w", g.Name, err)
+	}
+	if whole {
+		return plan.Layout{Preset: "single"}, nil
+	}
+	spec, err := json.Marshal(l)
+	return plan.Layout{Preset: strings.TrimSpace(g.Layout), Spec: spec}, err
 }

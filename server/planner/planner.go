@@ -87,13 +87,17 @@ func (p *Planner) Plan(ctx context.Context, hostName string, opts Options) (api.
 	if err != nil {
 		return api.Deployment{}, err
 	}
+	storage, err := planStorage(h, g)
+	if err != nil {
+		return api.Deployment{}, err
+	}
 	return api.Deployment{
 		ID:        p.ids.next(opts.Now),
 		Host:      h.Name,
 		Hostgroup: g.Name,
 		ImageSet:  set.Name,
 		State:     api.DeploymentPending,
-		Steps:     planSteps(h, g, set, v, opts),
+		Steps:     planSteps(h, g, set, v, storage, opts),
 		CreatedBy: opts.CreatedBy,
 		CreatedAt: opts.Now,
 		Deadline:  opts.Now.Add(opts.Timeout),
@@ -155,7 +159,7 @@ func missing(err error, field, msg string) error {
 // A host with a BMC in a hostgroup that network-boots gets a bmc-boot step
 // after set-boot; one that boots Redfish virtual media gets a bmc-boot
 // step with target Cd, and a bmc-eject step once the installer is done.
-func planSteps(h api.Host, g api.Hostgroup, set api.ImageSet, v api.Variant, o Options) []api.Step {
+func planSteps(h api.Host, g api.Hostgroup, set api.ImageSet, v api.Variant, storage []string, o Options) []api.Step {
 	mk := func(kind string, params any) api.Step {
 		return api.Step{Name: kind, Params: steps.Encode(params), Status: api.StepPending}
 	}
@@ -169,7 +173,7 @@ func planSteps(h api.Host, g api.Hostgroup, set api.ImageSet, v api.Variant, o O
 		}
 	}
 	out := []api.Step{
-		mk(steps.KindValidate, steps.ValidateParams{ImageSet: set.Name, Variant: v.Key(), Image: v.Image}),
+		mk(steps.KindValidate, steps.ValidateParams{ImageSet: set.Name, Variant: v.Key(), Image: v.Image, Storage: storage}),
 		mk(steps.KindInstallerToken, steps.InstallerTokenParams{TTL: steps.Duration(o.Timeout)}),
 		mk(steps.KindSetBoot, steps.SetBootParams{PreviousBoot: h.Boot, PreviousState: h.State}),
 	}

@@ -19,6 +19,11 @@ type ValidateParams struct {
 	ImageSet string `json:"image_set"`
 	Variant  string `json:"variant" doc:"Variant key, e.g. amd64/uefi/sb=false."`
 	Image    string `json:"image"`
+	// Storage is the storage stack planned for the host's inventory (one
+	// line per disk, partition, array, LUKS volume, logical volume and
+	// filesystem), for people reading a dry run; the installer plans again
+	// from the inventory it finds.
+	Storage []string `json:"storage,omitempty"`
 }
 
 // Validate checks at run time that the plan still holds: the host is still

@@ -114,6 +114,12 @@ type Store interface {
 	ListCredentials(ctx context.Context, opt ListOptions) (api.Page[api.Credential], error)
 	DeleteCredential(ctx context.Context, name string) error
 
+	// Recovery keys keep the sealed passphrase (encrypted by the caller),
+	// one per host and LUKS volume; api.RecoveryKey.Passphrase is always
+	// empty here. RecoveryKeys of a host without any is an empty list.
+	PutRecoveryKey(ctx context.Context, k api.RecoveryKey, sealed []byte) (api.RecoveryKey, error)
+	RecoveryKeys(ctx context.Context, host string) ([]api.RecoveryKey, [][]byte, error)
+
 	// Tokens are looked up by the hash of their secret; Secret is never stored.
 	CreateToken(ctx context.Context, t api.Token, hash []byte) (api.Token, error)
 	TokenByHash(ctx context.Context, hash []byte) (api.Token, error)

@@ -82,14 +82,27 @@ func waitPort(t testing.TB, addr string) {
 type Tang struct {
 	URL        string
 	Thumbprint string // S256 thumbprint of its signing key, from jose
+	t          testing.TB
+	db, addr   string
 	cmd        *exec.Cmd
 }
 
 // Stop stops the server: later requests fail.
 func (tg *Tang) Stop() { _ = tg.cmd.Process.Kill(); _ = tg.cmd.Wait() }
 
-// StartTang generates Tang keys and serves them on a free port.
-func StartTang(t testing.TB) *Tang {
+// Start starts the stopped server again, with the same keys and address.
+func (tg *Tang) Start() {
+	tg.t.Helper()
+	tg.cmd = start(tg.t, "socat", "TCP-LISTEN:"+portOf(tg.addr)+",bind="+hostOf(tg.addr)+",reuseaddr,fork", "EXEC:/usr/libexec/tangd "+tg.db)
+	waitPort(tg.t, tg.addr)
+}
+
+// StartTang generates Tang keys and serves them on a free loopback port.
+func StartTang(t testing.TB) *Tang { t.Helper(); return StartTangOn(t, "127.0.0.1") }
+
+// StartTangOn generates Tang keys and serves them on a free port of host
+// (an address of this machine, such as a lab network's).
+func StartTangOn(t testing.TB, host string) *Tang {
 	t.Helper()
 	Need(t, "/usr/libexec/tangd", "/usr/libexec/tangd-keygen", "socat", "jose")
 	db := t.TempDir()
@@ -97,7 +110,7 @@ func StartTang(t testing.TB) *Tang {
 		t.Fatalf("tangd-keygen: %v: %s", err, out)
 	}
 	files, _ := filepath.Glob(filepath.Join(db, "*.jwk"))
-	tg := &Tang{}
+	tg := &Tang{t: t, db: db}
 	for _, f := range files {
 		var key struct {
 			KeyOps []string `json:"key_ops"`
@@ -115,12 +128,19 @@ func StartTang(t testing.TB) *Tang {
 	if tg.Thumbprint == "" {
 		t.Fatalf("no signing key among %v", files)
 	}
-	port := freePort(t)
-	tg.cmd = start(t, "socat", fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork", port), "EXEC:/usr/libexec/tangd "+db)
-	tg.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitPort(t, fmt.Sprintf("127.0.0.1:%d", port))
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.addr = l.Addr().String()
+	l.Close()
+	tg.URL = "http://" + tg.addr
+	tg.Start()
 	return tg
 }
+
+func hostOf(addr string) string { h, _, _ := net.SplitHostPort(addr); return h }
+func portOf(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
 
 // TPM is a running swtpm.
 type TPM struct {

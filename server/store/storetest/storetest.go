@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"HostMACConflicts", testHostMACConflicts},
 		{"HostList", testHostList},
 		{"Credentials", testCredentials},
+		{"RecoveryKeys", testRecoveryKeys},
 		{"Tokens", testTokens},
 		{"Audit", testAudit},
 		{"Deployments", testDeployments},
