@@ -31,7 +31,7 @@ type kitReportSignal struct {
 	Started      string            `json:"started"`
 	Finished     string            `json:"finished"`
 	PCRs         map[string]string `json:"pcrs,omitempty"`
-	RecoveryKeys []kit.SealedKey   `json:"recovery_keys,omitempty"`
+	RecoveryKeys int               `json:"recovery_keys,omitempty"` // how many were escrowed
 }
 
 func (a *API) importKitReport(ctx context.Context, in *bodyInput[kit.Envelope]) (*bodyOutput[api.KitImport], error) {
@@ -117,10 +117,18 @@ func (a *API) previousKitReport(ctx context.Context, id api.DeploymentID) (strin
 // lines as events of the waiting step, the inventory on the host, the
 // recovery keys, and the installer's outcome signal last.
 func (a *API) ingestKitReport(ctx context.Context, d api.Deployment, e kit.Envelope, r kit.Report) error {
+	keys := make([]api.RecoveryKey, 0, len(r.RecoveryKeys))
 	for i, k := range r.RecoveryKeys {
-		if _, err := a.Kits.OpenSealed(k.Sealed); err != nil {
+		pass, err := a.Kits.OpenSealed(k.Sealed)
+		if err != nil {
 			return invalid("recovery key does not open", &huma.ErrorDetail{Location: fmt.Sprintf("body.report.recovery_keys[%d]", i), Message: err.Error() + ": the kit was built by another server"})
 		}
+		keys = append(keys, api.RecoveryKey{Volume: k.Volume, Device: k.Device, Passphrase: string(pass)})
+	}
+	// Escrowed as if the installer had posted them online: sealed with the
+	// server key, readable with host:recovery:<host>.
+	if err := a.escrow(ctx, d, keys); err != nil {
+		return err
 	}
 	step := -1
 	for i, s := range d.Steps {
@@ -139,7 +147,7 @@ func (a *API) ingestKitReport(ctx context.Context, d api.Deployment, e kit.Envel
 		return a.problem(ctx, err)
 	}
 	sig := kitReportSignal{Digest: e.Digest(), Kit: e.Kit, Result: r.Result, MatchedBy: r.MatchedBy, Image: r.Image, Attempt: r.Attempt,
-		Started: r.Started.UTC().Format("2006-01-02T15:04:05Z"), Finished: r.Finished.UTC().Format("2006-01-02T15:04:05Z"), PCRs: r.PCRs, RecoveryKeys: r.RecoveryKeys}
+		Started: r.Started.UTC().Format("2006-01-02T15:04:05Z"), Finished: r.Finished.UTC().Format("2006-01-02T15:04:05Z"), PCRs: r.PCRs, RecoveryKeys: len(keys)}
 	if err := a.addSignal(ctx, d.ID, SignalKitReport, sig); err != nil {
 		return err
 	}

@@ -127,6 +127,10 @@ func TestImportKitReport(t *testing.T) {
 	if res.Replayed || res.Result != kit.ResultSucceeded || res.RecoveryKeys != 1 || res.Host != "site-1" {
 		t.Errorf("import: %+v", res)
 	}
+	keys, err := e.admin.RecoveryKeys(ctx, "site-1")
+	if err != nil || len(keys) != 1 || keys[0].Passphrase != "recovery passphrase" || keys[0].Volume != "root" || keys[0].Deployment != res.Deployment {
+		t.Errorf("escrowed after the import: %+v, %v; want root's passphrase of %s", keys, err, res.Deployment)
+	}
 	sigs, err := e.admin.Signals(ctx, res.Deployment)
 	if err != nil {
 		t.Fatal(err)
