@@ -57,6 +57,7 @@ func TestDeployVMs(t *testing.T) {
 		t.Skip("end to end: builds a Debian image and boots VMs; not in -short mode")
 	}
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage")
+	t.Parallel() // the VMs wait on timers and firmware much of the time
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	l := startLab(t, ctx)
@@ -91,6 +92,9 @@ func TestDeployVMs(t *testing.T) {
 
 // startLab builds the artifacts and starts a lab whose catalog holds the
 // image of recipe (default Recipe).
+// buildMu serializes the builds of shared artifacts under build/.
+var buildMu sync.Mutex
+
 func startLab(t *testing.T, ctx context.Context, recipe ...string) *Lab {
 	repo, err := Repo()
 	if err != nil {
@@ -98,14 +102,21 @@ func startLab(t *testing.T, ctx context.Context, recipe ...string) *Lab {
 	}
 	start := time.Now()
 	work := t.TempDir()
-	a, err := Build(ctx, repo, work, testLog{t})
+	// The VM tests run in parallel; they build the shared artifacts (the
+	// installer, each recipe's image, the package cache) one at a time.
+	a, err := func() (Artifacts, error) {
+		buildMu.Lock()
+		defer buildMu.Unlock()
+		a, err := Build(ctx, repo, work, testLog{t})
+		for _, r := range recipe {
+			if err == nil {
+				a.ImageDir, err = a.BuildImage(ctx, work, r, testLog{t})
+			}
+		}
+		return a, err
+	}()
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, r := range recipe {
-		if a.ImageDir, err = a.BuildImage(ctx, work, r, testLog{t}); err != nil {
-			t.Fatal(err)
-		}
 	}
 	t.Logf("artifacts ready in %v", time.Since(start).Round(time.Second))
 	l, err := Start(ctx, a, t.TempDir())
