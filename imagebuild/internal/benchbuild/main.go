@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,14 +24,15 @@ import (
 
 func main() {
 	work := flag.String("work", "build/bench-build", "work directory")
+	rounds := flag.Int("rounds", 3, "alternating rounds of each build; the medians are compared")
 	flag.Parse()
-	if err := run(context.Background(), *work); err != nil {
+	if err := run(context.Background(), *work, max(*rounds, 1)); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-build:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, work string) error {
+func run(ctx context.Context, work string, rounds int) error {
 	work, err := filepath.Abs(work)
 	if err != nil {
 		return err
@@ -52,33 +54,44 @@ func run(ctx context.Context, work string) error {
 	if err := sh(ctx, "debootstrap", append(base, "--download-only", r.Suite, filepath.Join(work, "dl"), mirror)...); err != nil {
 		return err
 	}
-	start := time.Now()
-	tree := filepath.Join(work, "plain")
-	if err := sh(ctx, "debootstrap", append(base, r.Suite, tree, mirror)...); err != nil {
-		return err
-	}
-	if err := sh(ctx, "mkfs.ext4", "-q", "-F", "-d", tree, filepath.Join(work, "plain.ext4"), "1G"); err != nil {
-		return err
-	}
-	plain := time.Since(start)
-	os.RemoveAll(tree)
-
 	b, err := debootstrap.New(debootstrap.Config{Epoch: time.Unix(1700000000, 0), CacheDir: cache})
 	if err != nil {
 		return err
 	}
-	start = time.Now()
-	a, err := imagebuild.Build(ctx, imagebuild.NewRegistry(b), r, imagebuild.Config{WorkRoot: filepath.Join(work, "ingot"), Epoch: time.Unix(1700000000, 0)})
-	if err != nil {
-		return err
+	// Alternate the two builds and compare medians: the machine is shared
+	// and its load drifts over minutes.
+	var plains, ingots []time.Duration
+	var a *imagebuild.Artifacts
+	for i := range rounds {
+		start := time.Now()
+		tree := filepath.Join(work, "plain")
+		if err := sh(ctx, "debootstrap", append(base, r.Suite, tree, mirror)...); err != nil {
+			return err
+		}
+		if err := sh(ctx, "mkfs.ext4", "-q", "-F", "-d", tree, filepath.Join(work, "plain.ext4"), "1G"); err != nil {
+			return err
+		}
+		plains = append(plains, time.Since(start))
+		os.RemoveAll(tree)
+
+		if a != nil {
+			a.Remove()
+		}
+		start = time.Now()
+		a, err = imagebuild.Build(ctx, imagebuild.NewRegistry(b), r, imagebuild.Config{WorkRoot: filepath.Join(work, "ingot"), Epoch: time.Unix(1700000000, 0)})
+		if err != nil {
+			return err
+		}
+		ingots = append(ingots, time.Since(start))
+		fmt.Printf("round %d: plain %v, ingot %v\n", i+1, plains[i].Round(100*time.Millisecond), ingots[i].Round(100*time.Millisecond))
 	}
-	ingot := time.Since(start)
+	plain, ingot := median(plains), median(ingots)
 	info, _ := os.Stat(a.Payloads[0].Path)
 	used := diskUsage(a.Payloads[0].Path)
 	hostErr := benchHostImage(ctx, work, a)
 	a.Remove()
-	fmt.Printf("plain debootstrap + mkfs.ext4 -d: %v\n", plain.Round(100*time.Millisecond))
-	fmt.Printf("ingot debootstrap backend + bootable disk: %v (disk %d MiB, %d MiB allocated)\n", ingot.Round(100*time.Millisecond), info.Size()>>20, used>>20)
+	fmt.Printf("plain debootstrap + mkfs.ext4 -d: %v (median of %d)\n", plain.Round(100*time.Millisecond), rounds)
+	fmt.Printf("ingot debootstrap backend + bootable disk: %v (median of %d; disk %d MiB, %d MiB allocated)\n", ingot.Round(100*time.Millisecond), rounds, info.Size()>>20, used>>20)
 	ratio := ingot.Seconds() / plain.Seconds()
 	fmt.Printf("ratio: %.3f (overhead %+.1f %%, limit +15 %%)\n", ratio, (ratio-1)*100)
 	if ratio > 1.15 {
@@ -103,4 +116,10 @@ func diskUsage(path string) int64 {
 	var n int64
 	fmt.Sscan(string(out), &n)
 	return n
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
