@@ -118,7 +118,8 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	n.setChecks = &setcheck.Scheduler{Store: n.store, Images: deepChecker{images}, Interval: cfg.ImageCheckInterval, Log: log.With("component", "setcheck")}
 	deps := httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, BMC: bmcs, Media: media,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,
-		PublicURL: cfg.PublicURL, SigningKey: pub, SetChecker: n.setChecks, HostImages: n.hostImgs, Kits: kits}
+		PublicURL: cfg.PublicURL, SigningKey: pub, SetChecker: n.setChecks, HostImages: n.hostImgs, Kits: kits,
+		InstallerSecret: deriver.InstallerSecret}
 	if cfg.Builders != nil {
 		if n.builds, err = newBuilds(cfg, n.store, images, log.With("component", "builds")); err != nil {
 			return nil, err

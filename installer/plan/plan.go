@@ -79,9 +79,22 @@ type Discovery struct {
 // DiscoveryReply tells a discovered machine what to do next.
 type DiscoveryReply struct {
 	Host   string `json:"host"`
-	Action string `json:"action" doc:"wait: stay up and poll again after poll_seconds; install: reboot to PXE; poweroff."`
+	Action string `json:"action" enum:"wait,install,local,poweroff" doc:"wait: stay up and poll again after poll_seconds; install: install now with deployment and token (without them: reboot to PXE); local: boot the installed system on the disk (kexec); poweroff."`
 	Poll   int    `json:"poll_seconds,omitempty"`
+	// Deployment and Token come with install: the deployment waiting for
+	// this machine's installer and its one-time installer token, bound to
+	// the host's MACs (the same token PXE puts on the kernel command line).
+	Deployment api.DeploymentID `json:"deployment,omitempty"`
+	Token      string           `json:"token,omitempty"`
 }
+
+// Discovery actions.
+const (
+	ActionWait     = "wait"
+	ActionInstall  = "install"
+	ActionLocal    = "local"
+	ActionPoweroff = "poweroff"
+)
 
 // Plan is what the installer of one deployment fetches with its token
 // (GET /v1/installer/plan).

@@ -14,6 +14,7 @@ import (
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/installer/plan"
+	"ingot.dev/ingot/server/steps"
 	"ingot.dev/ingot/server/store"
 )
 
@@ -82,7 +83,7 @@ func (a *API) discover(ctx context.Context, macs []api.MAC, inv plan.Inventory) 
 			return plan.DiscoveryReply{}, err
 		}
 		a.Log.InfoContext(ctx, "discovered a machine", "host", h.Name, "mac", macs[0].String())
-		return plan.DiscoveryReply{Host: h.Name, Action: "wait", Poll: discoveryPoll}, nil
+		return plan.DiscoveryReply{Host: h.Name, Action: plan.ActionWait, Poll: discoveryPoll}, nil
 	}
 	if err != nil {
 		return plan.DiscoveryReply{}, err
@@ -91,10 +92,59 @@ func (a *API) discover(ctx context.Context, macs []api.MAC, inv plan.Inventory) 
 	if _, err := a.Store.UpdateHost(ctx, h); err != nil {
 		return plan.DiscoveryReply{}, err
 	}
-	if h.Boot == api.BootInstaller {
-		return plan.DiscoveryReply{Host: h.Name, Action: "install"}, nil
+	return a.discoveryAction(ctx, h)
+}
+
+// discoveryAction is what a known host's booted medium should do: install
+// the deployment waiting for its installer (with the deployment's token,
+// the trust PXE gives the same MAC), boot the installed disk once the
+// installer is done or the host deployed, or wait.
+func (a *API) discoveryAction(ctx context.Context, h api.Host) (plan.DiscoveryReply, error) {
+	wait := plan.DiscoveryReply{Host: h.Name, Action: plan.ActionWait, Poll: discoveryPoll}
+	local := plan.DiscoveryReply{Host: h.Name, Action: plan.ActionLocal}
+	switch {
+	case h.Boot == api.BootLocal && h.State == api.HostDeployed:
+		return local, nil
+	case h.Boot != api.BootInstaller && h.Boot != api.BootLocal:
+		return wait, nil
 	}
-	return plan.DiscoveryReply{Host: h.Name, Action: "wait", Poll: discoveryPoll}, nil
+	d, err := a.Store.ActiveDeployment(ctx, h.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return wait, nil // a failed install leaves the host on the installer: hold it
+	}
+	if err != nil {
+		return plan.DiscoveryReply{}, err
+	}
+	if h.Boot == api.BootLocal { // the deployment is past its installer
+		return local, nil
+	}
+	past, err := a.installerEnded(ctx, d.ID)
+	switch {
+	case err != nil:
+		return plan.DiscoveryReply{}, err
+	case past == steps.SignalInstallerDone: // rebooted before boot-disk ran
+		return local, nil
+	case past != "": // failed: hold, the deployment compensates
+		return wait, nil
+	case a.InstallerSecret == nil: // no token to give: the PXE path
+		return plan.DiscoveryReply{Host: h.Name, Action: plan.ActionInstall}, nil
+	}
+	return plan.DiscoveryReply{Host: h.Name, Action: plan.ActionInstall, Deployment: d.ID, Token: a.InstallerSecret(d.ID)}, nil
+}
+
+// installerEnded is the name of the deployment's installer.done or
+// installer.failed signal, or "" while its installer has not ended.
+func (a *API) installerEnded(ctx context.Context, id api.DeploymentID) (string, error) {
+	sigs, err := a.Store.Signals(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("reading the signals of %s: %w", id, err)
+	}
+	for _, s := range sigs {
+		if s.Name == steps.SignalInstallerDone || s.Name == steps.SignalInstallerFailed {
+			return s.Name, nil
+		}
+	}
+	return "", nil
 }
 
 func validUUID(s string) string {

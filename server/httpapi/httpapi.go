@@ -56,6 +56,11 @@ type Deps struct {
 	SigningKey []byte
 	// Kits signs site kits; nil answers the kit routes with 501.
 	Kits Kits
+	// InstallerSecret is the installer token secret of a deployment, handed
+	// in the discovery reply to the host's booted medium (as netboot puts
+	// it on the kernel command line); nil: discovery only says "install"
+	// and the machine reboots to PXE.
+	InstallerSecret func(api.DeploymentID) string
 }
 
 // API is the registered /v1 API.

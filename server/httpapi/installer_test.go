@@ -3,8 +3,11 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/client"
@@ -104,4 +107,98 @@ func (e *env) installerToken(id api.DeploymentID, host string) *client.Client {
 		e.t.Fatal(err)
 	}
 	return client.New(e.url, secret)
+}
+
+// testInstallerSecret stands in for the server's token deriver.
+func testInstallerSecret(id api.DeploymentID) string { return "ingot_inst_test_" + string(id) }
+
+// TestDiscoveryActions walks a known host through its life as a generic
+// boot medium sees it: idle → wait; deploying → install with the
+// deployment and its token (which works for the plan only from the host's
+// MAC); past the installer or deployed → local.
+func TestDiscoveryActions(t *testing.T) {
+	e := newEnv(t)
+	e.fixtures()
+	ctx := context.Background()
+	anon := client.New(e.url, "")
+	inv := plan.Inventory{Arch: api.ArchAMD64, Firmware: api.FirmwareUEFI}
+	discover := func(mac string) plan.DiscoveryReply {
+		t.Helper()
+		var r plan.DiscoveryReply
+		if err := anon.Do(ctx, http.MethodPost, "/v1/discovery", nil, plan.Discovery{MACs: []string{mac}, Inventory: inv}, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	setHost := func(boot api.BootDecision, state api.HostState) {
+		t.Helper()
+		h, err := e.store.GetHost(ctx, "web-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Boot, h.State = boot, state
+		if _, err := e.store.UpdateHost(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Discovery is rate limited per first MAC: give web-1 one MAC per call.
+	h, err := e.store.GetHost(ctx, "web-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		h.MACs = append(h.MACs, mac(fmt.Sprintf("52:54:00:00:01:%02x", i)))
+	}
+	must(t)(e.store.UpdateHost(ctx, h))
+	const webMAC = "52:54:00:00:00:01"
+	idle := discover("52:54:00:00:01:00")
+	res, err := e.admin.Deploy(ctx, api.DeployRequest{Hosts: []string{"web-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Deployments[0]
+	// What the installer-token step issues and set-boot sets.
+	secret := testInstallerSecret(d.ID)
+	must(t)(e.store.CreateToken(ctx, api.Token{ID: "inst_" + string(d.ID), Name: "installer:" + string(d.ID),
+		Scopes: []string{auth.InstallerScope(d.ID)}, Host: "web-1"}, auth.Hash(secret)))
+	setHost(api.BootInstaller, api.HostDeploying)
+	deploying := discover(webMAC)
+	unknown := discover("52:54:00:77:00:01")
+
+	tests := []struct {
+		name string
+		got  plan.DiscoveryReply
+		want plan.DiscoveryReply
+	}{
+		{"unknown MAC", unknown, plan.DiscoveryReply{Host: "disc-525400770001", Action: "wait", Poll: 15}},
+		{"known host, idle", idle, plan.DiscoveryReply{Host: "web-1", Action: "wait", Poll: 15}},
+		{"known host, deploying", deploying, plan.DiscoveryReply{Host: "web-1", Action: "install", Deployment: d.ID, Token: secret}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, tt.got); diff != "" {
+			t.Errorf("%s: reply (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	// The token of the reply fetches the plan from the host's MAC only.
+	tok := client.New(e.url, deploying.Token)
+	var p plan.Plan
+	if err := tok.WithHeader("X-Ingot-MAC", webMAC).Do(ctx, http.MethodGet, "/v1/installer/plan", nil, nil, &p); err != nil || p.Deployment != d.ID {
+		t.Errorf("plan with the discovery token: %+v, %v", p.Deployment, err)
+	}
+	if err := tok.WithHeader("X-Ingot-MAC", "52:54:00:77:00:01").Do(ctx, http.MethodGet, "/v1/installer/plan", nil, nil, nil); client.StatusOf(err) != 403 {
+		t.Errorf("the discovery token from another MAC: %v, want 403", err)
+	}
+	// The installer reported done but boot-disk has not run yet: boot the disk.
+	must(t)(nil, e.store.AddSignal(ctx, d.ID, api.Signal{Name: "installer.done"}))
+	if r := discover("52:54:00:00:01:01"); r.Action != "local" || r.Token != "" {
+		t.Errorf("after installer.done: %+v, want local without a token", r)
+	}
+	setHost(api.BootLocal, api.HostDeploying) // boot-disk ran
+	if r := discover("52:54:00:00:01:02"); r.Action != "local" {
+		t.Errorf("after boot-disk: %+v, want local", r)
+	}
+	setHost(api.BootLocal, api.HostDeployed)
+	if r := discover("52:54:00:00:01:03"); r.Action != "local" {
+		t.Errorf("deployed: %+v, want local", r)
+	}
 }

@@ -91,7 +91,7 @@ func newEnv(t *testing.T) *env {
 			"https://bmc-2.example": machine("SER 2/x", "localhost", "52:54:00:aa:00:02", "52:54:00:aa:00:03"),
 			"https://bmc-3.example": machine("SER-3", "", "52:54:00:00:00:01", "52:54:00:aa:00:04"), // web-1
 		}},
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		InstallerSecret: testInstallerSecret, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, dir: dir, store: st, url: srv.URL, builds: runner, images: imgs}
