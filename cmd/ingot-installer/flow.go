@@ -14,6 +14,7 @@ import (
 	"ingot.dev/ingot/installer/cmdline"
 	"ingot.dev/ingot/installer/install"
 	"ingot.dev/ingot/installer/inventory"
+	"ingot.dev/ingot/installer/localboot"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/installer/report"
 	"ingot.dev/ingot/installer/sysinit"
@@ -26,23 +27,34 @@ type job struct {
 	target    string          // test: a disk image file instead of the selected disk
 	mounter   install.Mounter // test: a directory instead of mounting the root
 	bootEntry bool
-	log       *slog.Logger
-	out       io.Writer
+	// test: mounts for the installed system and a kexec stand-in
+	localMounter localboot.Mounter
+	kexec        localboot.Loader
+	log          *slog.Logger
+	out          io.Writer
 }
 
 // do runs discovery or the install and returns what the machine should do
-// next: reboot, poweroff or kexec.
+// next: reboot, poweroff or kexec. A discovery answered with a deployment
+// and its token installs in the same boot; one answered "local" boots the
+// installed system on the disk.
 func (j job) do(ctx context.Context) (string, error) {
 	c := &report.Client{Base: j.cfg.Server, Token: j.cfg.Token, Log: j.log, MAC: j.inv.BootMAC}
 	if j.cfg.Mode == cmdline.ModeDiscovery {
 		r, err := install.Discover(ctx, c, j.inv, j.out)
-		if err != nil {
+		switch {
+		case err != nil:
 			return "", err
-		}
-		if r.Action == "poweroff" {
+		case r.Action == plan.ActionPoweroff:
 			return "poweroff", nil
+		case r.Action == plan.ActionLocal:
+			return j.bootLocal(ctx)
+		case r.Token == "" || r.Deployment == "": // an older server: PXE has the token
+			return "reboot", nil
 		}
-		return "reboot", nil
+		j.cfg.Mode, j.cfg.Token, j.cfg.Deployment = cmdline.ModeInstall, r.Token, string(r.Deployment)
+		c.Token = r.Token
+		fmt.Fprintf(j.out, "ingot: installing deployment %s in this boot\n", r.Deployment)
 	}
 	self, _ := os.Executable()
 	tail := report.NewTail(64 << 10) // the console, sent to the server at the end
@@ -63,6 +75,31 @@ func (j job) do(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return p.Reboot, nil
+}
+
+// bootLocal loads the installed system found on the machine's disks for
+// kexec (the medium booted again after the install).
+func (j job) bootLocal(ctx context.Context) (string, error) {
+	var disks []string
+	for _, d := range j.inv.Disks {
+		disks = append(disks, d.Path)
+	}
+	if j.target != "" {
+		disks = []string{j.target}
+	}
+	m, load := j.localMounter, j.kexec
+	if m == nil {
+		m = localboot.ReadOnly{Dir: "/mnt/installed"}
+	}
+	if load == nil {
+		load = sysinit.KexecFiles
+	}
+	e, err := localboot.Load(ctx, disks, m, load)
+	if err != nil {
+		return "", fmt.Errorf("booting the installed system: %w", err)
+	}
+	fmt.Fprintf(j.out, "ingot: booting the installed system: %s %s\n", e.Kernel, e.Cmdline)
+	return "kexec", nil
 }
 
 // reportFailure posts installer.failed; a failure to post is only printed.

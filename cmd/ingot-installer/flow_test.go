@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"ingot.dev/ingot/installer/cmdline"
 	"ingot.dev/ingot/installer/plan"
 )
 
@@ -133,4 +135,79 @@ func fakeSys(t *testing.T, size int64) string {
 	os.MkdirAll(filepath.Join(d, "queue"), 0o755)
 	os.WriteFile(filepath.Join(d, "size"), []byte(itoa(int(size/512))), 0o644)
 	return sys
+}
+
+// TestDiscoveryInstallsInTheSameBoot boots in discovery mode; the server
+// answers install with a deployment and its token, and the installer
+// installs without a reboot, presenting that token (never printing it).
+func TestDiscoveryInstallsInTheSameBoot(t *testing.T) {
+	img := chunkImage(t, makeDiskImage(t), "amd64", "bios")
+	srv := &fakeServer{t: t, img: img, token: "ingot_inst_secret", plan: plan.Plan{
+		Deployment: "dep-7", Host: "web-007", Reboot: "reboot",
+		Image:  plan.ImageSource{ID: img.id, PublicKey: img.pubPEM, Firmware: "bios"},
+		Layout: plan.Layout{Preset: "single"}, Config: plan.HostConfig{Hostname: "web-007"},
+	}, reply: plan.DiscoveryReply{Host: "web-007", Action: "install", Deployment: "dep-7", Token: "ingot_inst_secret"}}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	disk := filepath.Join(t.TempDir(), "target.img")
+	os.WriteFile(disk, nil, 0o644)
+	os.Truncate(disk, 128<<20)
+
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"run", "-cmdline", "ingot.server=" + hs.URL + " ingot.mode=discovery",
+		"-target", disk, "-root", t.TempDir(), "-sys", fakeSys(t, 128<<20)}, &out, &errb)
+	if err != nil {
+		t.Fatalf("run: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "installing deployment dep-7 in this boot") || !strings.Contains(out.String(), "ingot: next: reboot") {
+		t.Errorf("console:\n%s", out.String())
+	}
+	if names := srv.signalNames(); !slices.Contains(names, "installer.done") {
+		t.Errorf("signals = %v, want installer.done", names)
+	}
+	if strings.Contains(out.String()+errb.String(), "ingot_inst_secret") {
+		t.Error("the installer token was printed")
+	}
+}
+
+// TestDiscoveryBootsTheInstalledSystem: a deployed host booting the medium
+// again is told "local"; the installer loads the kernel of the installed
+// system (found through the disk's ESP grub.cfg) for kexec.
+func TestDiscoveryBootsTheInstalledSystem(t *testing.T) {
+	disk := makeDiskImage(t)
+	srv := &fakeServer{t: t, reply: plan.DiscoveryReply{Host: "web-007", Action: "local"}}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	esp := t.TempDir()
+	os.MkdirAll(filepath.Join(esp, "grub"), 0o755)
+	os.WriteFile(filepath.Join(esp, "grub/grub.cfg"), []byte("menuentry 'd' {\n\tlinux /vmlinuz root=UUID=42 ro\n\tinitrd /initrd.img\n}\n"), 0o644)
+	var loaded []string
+	var out bytes.Buffer
+	j := job{cfg: cmdline.Config{Server: hs.URL, Mode: cmdline.ModeDiscovery}, target: disk,
+		localMounter: espMounter{disk + "1": esp},
+		kexec:        func(k, i, c string) error { loaded = append(loaded, k, i, c); return nil },
+		log:          slog.New(slog.DiscardHandler), out: &out}
+	next, err := j.do(context.Background())
+	if err != nil || next != "kexec" {
+		t.Fatalf("next %q, %v; console:\n%s", next, err, out.String())
+	}
+	want := []string{filepath.Join(esp, "vmlinuz"), filepath.Join(esp, "initrd.img"), "root=UUID=42 ro"}
+	if !slices.Equal(loaded, want) {
+		t.Errorf("loaded %q, want %q", loaded, want)
+	}
+	// Nothing installed: a clear error, no kexec.
+	j.localMounter = espMounter{}
+	if _, err := j.do(context.Background()); err == nil || !strings.Contains(err.Error(), "no installed system found") {
+		t.Errorf("empty disk: %v", err)
+	}
+}
+
+// espMounter hands out a directory per partition device.
+type espMounter map[string]string
+
+func (m espMounter) Mount(_ context.Context, dev, _ string) (string, func() error, error) {
+	if d, ok := m[dev]; ok {
+		return d, func() error { return nil }, nil
+	}
+	return "", nil, os.ErrNotExist
 }

@@ -12,7 +12,9 @@ import (
 )
 
 // Discover posts the machine to the server until it says what to do, and
-// returns the final action: "install" (reboot into PXE) or "poweroff".
+// returns the final reply: install (with a deployment and its token: install
+// now; without: reboot into PXE), local (boot the installed disk) or
+// poweroff.
 // While the answer is "wait" it polls again after poll_seconds.
 func Discover(ctx context.Context, c *report.Client, inv plan.Inventory, out io.Writer) (plan.DiscoveryReply, error) {
 	con := &console{w: out}
@@ -27,10 +29,10 @@ func Discover(ctx context.Context, c *report.Client, inv plan.Inventory, out io.
 			return r, fail("discovery", err, "check ingot.server= and that the server is reachable from the provisioning network")
 		}
 		switch r.Action {
-		case "install", "poweroff":
+		case plan.ActionInstall, plan.ActionLocal, plan.ActionPoweroff:
 			con.phase("discovery: server says %s (host %s)", r.Action, r.Host)
 			return r, nil
-		case "wait", "":
+		case plan.ActionWait, "":
 			poll := time.Duration(max(r.Poll, 1)) * time.Second
 			con.phase("discovery: known as %q; waiting %s for the server's decision", r.Host, poll)
 			select {

@@ -139,6 +139,13 @@ func LoadKexec(root, cmdline string) error {
 	if err != nil {
 		return err
 	}
+	return KexecFiles(k.Image, k.Initrd, cmdline)
+}
+
+// KexecFiles loads the kernel file (and the initrd file, unless "") for
+// Finish("kexec"), with cmdline plus the installer's own console=
+// arguments when cmdline names no console.
+func KexecFiles(kernelFile, initrdFile, cmdline string) error {
 	if !strings.Contains(cmdline, "console=") {
 		if own, err := os.ReadFile("/proc/cmdline"); err == nil {
 			for _, f := range strings.Fields(string(own)) {
@@ -148,18 +155,22 @@ func LoadKexec(root, cmdline string) error {
 			}
 		}
 	}
-	kf, err := os.Open(k.Image)
+	kf, err := os.Open(kernelFile)
 	if err != nil {
 		return err
 	}
 	defer kf.Close()
-	rf, err := os.Open(k.Initrd)
-	if err != nil {
-		return err
+	initrd, flags := -1, unix.KEXEC_FILE_NO_INITRAMFS
+	if initrdFile != "" {
+		rf, err := os.Open(initrdFile)
+		if err != nil {
+			return err
+		}
+		defer rf.Close()
+		initrd, flags = int(rf.Fd()), 0
 	}
-	defer rf.Close()
-	if err := unix.KexecFileLoad(int(kf.Fd()), int(rf.Fd()), strings.TrimSpace(cmdline), 0); err != nil {
-		return fmt.Errorf("kexec_file_load of %s: %w", k.Image, err)
+	if err := unix.KexecFileLoad(int(kf.Fd()), initrd, strings.TrimSpace(cmdline), flags); err != nil {
+		return fmt.Errorf("kexec_file_load of %s: %w", kernelFile, err)
 	}
 	return nil
 }
