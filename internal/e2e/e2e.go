@@ -29,14 +29,17 @@ cmdline: console=ttyS0 systemd.show_status=1
 // StorageRecipe is Recipe shaped by the mirror+cis layout with LUKS bound to
 // Tang and the TPM: one filesystem payload per CIS mount point, and mdadm,
 // lvm2, cryptsetup and clevis with their initramfs hooks in the image, and
-// sshd so the storage test can run commands in the installed system.
+// sshd so the storage test can run commands in the installed system. Its
+// devices get 5 minutes to appear instead of systemd's 90 s: under TCG on a
+// loaded machine, md assembly and LUKS unlock of seven volumes can take
+// longer, and the boot would stop in emergency mode.
 const StorageRecipe = `name: debian-storage
 backend: debootstrap
 suite: bookworm
 firmware: uefi
 packages: [initramfs-tools, linux-image-cloud-amd64, systemd-sysv, udev, openssh-server]
 layout: {preset: mirror+cis, encryption: tang+tpm2}
-cmdline: console=ttyS0 systemd.show_status=1
+cmdline: console=ttyS0 systemd.show_status=1 systemd.default_device_timeout_sec=300
 `
 
 // epoch is the SOURCE_DATE_EPOCH of the image build (reproducible, cached).

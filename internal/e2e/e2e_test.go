@@ -57,7 +57,6 @@ func TestDeployVMs(t *testing.T) {
 		t.Skip("end to end: builds a Debian image and boots VMs; not in -short mode")
 	}
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage")
-	t.Parallel() // the VMs wait on timers and firmware much of the time
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	l := startLab(t, ctx)
@@ -102,8 +101,9 @@ func startLab(t *testing.T, ctx context.Context, recipe ...string) *Lab {
 	}
 	start := time.Now()
 	work := t.TempDir()
-	// The VM tests run in parallel; they build the shared artifacts (the
-	// installer, each recipe's image, the package cache) one at a time.
+	// Tests that run at once (go test -run ... -parallel) build the shared
+	// artifacts (the installer, each recipe's image, the package cache) one
+	// at a time.
 	a, err := func() (Artifacts, error) {
 		buildMu.Lock()
 		defer buildMu.Unlock()

@@ -24,7 +24,6 @@ func TestInstallFaults(t *testing.T) {
 		t.Skip("end to end: builds a Debian image and boots VMs; not in -short mode")
 	}
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage")
-	t.Parallel() // the VMs wait on timers and firmware much of the time
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	l := startLab(t, ctx)

@@ -25,7 +25,6 @@ func TestDeployGenericISO(t *testing.T) {
 		t.Skip("end to end: builds a Debian image and boots VMs; not in -short mode")
 	}
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "grub-mkrescue", "xorriso")
-	t.Parallel() // the VMs wait on timers and firmware much of the time
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	l := startLab(t, ctx)

@@ -24,7 +24,6 @@ func TestSiteKit(t *testing.T) {
 		t.Skip("end to end: builds a Debian image and boots a VM; not in -short mode")
 	}
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "grub-mkrescue", "xorriso")
-	t.Parallel() // the VMs wait on timers and firmware much of the time
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	l := startLab(t, ctx)

@@ -30,14 +30,12 @@ const storageDiskSize = 13 << 30
 // mirror+cis layout, LUKS2 bound with sss t=2 to a Tang server on the lab
 // network and the TPM: the installed Debian must boot without a passphrase
 // (clevis unlocks it in the initramfs), mount every CIS mount point with its
-// options and run both halves of its mirrors. It is the longest VM test: its
-// file sorts first so that it starts first among the parallel ones.
+// options and run both halves of its mirrors.
 func TestDeployStorage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: builds a Debian image and boots VMs; not in -short mode")
 	}
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "swtpm", "socat", "jose", "/usr/libexec/tangd")
-	t.Parallel() // the VMs wait on timers and firmware much of the time
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	l := startLab(t, ctx, StorageRecipe)
