@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -62,11 +63,15 @@ func (a *API) createKit(ctx context.Context, in *bodyInput[api.KitRequest]) (*bo
 	spec := sitekit.Spec{ID: id, Created: opts.Now, KitKey: kitKey, KeepTang: r.KeepTang, Plans: map[string][]byte{}}
 	out := api.Kit{ID: id, SigningKey: kit.FormatKey(a.Kits.SignPublic())}
 	for i, name := range names {
-		d, err := a.planOne(ctx, name, fmt.Sprintf("body.hosts[%d]", i), opts, false)
+		loc := fmt.Sprintf("body.hosts[%d]", i)
+		if r.Hostgroup != "" {
+			loc = "body.hostgroup"
+		}
+		d, err := a.planOne(ctx, name, loc, opts, false)
 		if err != nil {
 			return nil, err
 		}
-		h, p, err := a.kitPlan(ctx, d, r.KeepTang)
+		h, p, err := a.kitPlan(ctx, d, r.KeepTang, loc)
 		if err != nil {
 			return nil, err
 		}
@@ -133,14 +138,18 @@ func (a *API) kitHosts(ctx context.Context, r api.KitRequest) ([]string, error) 
 }
 
 // kitPlan renders d's plan for installing from the kit: no server, no
-// token, no phone-home; Tang pins removed unless keepTang.
-func (a *API) kitPlan(ctx context.Context, d api.Deployment, keepTang bool) (kit.Host, []byte, error) {
+// token, no phone-home; Tang pins removed unless keepTang. A policy that
+// cannot work offline is a 422 at loc.
+func (a *API) kitPlan(ctx context.Context, d api.Deployment, keepTang bool, loc string) (kit.Host, []byte, error) {
 	p, err := a.renderPlan(ctx, d, "")
 	if err != nil {
 		return kit.Host{}, nil, err
 	}
 	p.Image.Server, p.Config.PhoneHome, p.Config.PhoneHomeToken = "", "", ""
-	if p.Layout, err = kitLayout(p.Layout, keepTang); err != nil {
+	if p.Layout, err = kitLayout(p.Layout, keepTang); errors.Is(err, errTangOnly) {
+		msg := fmt.Sprintf("host %s (hostgroup %s): %v; no kit was made", d.Host, d.Hostgroup, err)
+		return kit.Host{}, nil, invalid("encryption policy needs Tang", &huma.ErrorDetail{Location: loc, Message: msg, Value: d.Host})
+	} else if err != nil {
 		return kit.Host{}, nil, a.problem(ctx, fmt.Errorf("host %s: %w", d.Host, err))
 	}
 	b, err := json.Marshal(p)

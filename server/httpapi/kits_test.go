@@ -12,6 +12,7 @@ import (
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/installer/kit"
+	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/installer/plan"
 )
 
@@ -169,5 +170,67 @@ func TestImportKitReport(t *testing.T) {
 	other.Kit = "kit_unknown"
 	if _, err := e.admin.ImportKitReport(ctx, other); status(err) != http.StatusForbidden || !strings.Contains(err.Error(), "unknown kit kit_unknown") {
 		t.Errorf("a report of an unknown kit: %v, want 403", err)
+	}
+}
+
+// TestCreateKitEncryption: a kit's plans keep only the TPM2 pin of a
+// Tang + TPM2 policy (threshold 1) unless keep_tang; a policy only Tang can
+// satisfy is refused (422 naming the host and what to do), and nothing is
+// deployed.
+func TestCreateKitEncryption(t *testing.T) {
+	const tang = "tang: [{url: 'http://tang.site:7500', thumbprints: [x8R9Jd0Y0gRJ4vYXcYQd3l2w8w6bnTbVbWq2mA4bEdc]}]\n"
+	for _, tc := range []struct {
+		name, enc string
+		keepTang  bool
+		// want is the plan's policy: threshold, Tang pins, TPM2 or not; or
+		// the refusal.
+		threshold, tangs int
+		tpm2             bool
+		wantErr          string
+	}{
+		{name: "tang+tpm2 becomes tpm2", enc: "threshold: 2\n" + tang + "tpm2: {pcr_ids: [7]}\n", threshold: 1, tpm2: true},
+		{name: "tang+tpm2 kept", enc: "threshold: 2\n" + tang + "tpm2: {}\n", keepTang: true, threshold: 2, tangs: 1, tpm2: true},
+		{name: "tpm2 only", enc: "tpm2: {}\n", tpm2: true},
+		{name: "tang only refused", enc: tang, wantErr: "binds only to Tang"},
+		{name: "tang only kept", enc: tang, keepTang: true, tangs: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.kitFixtures()
+			ctx := context.Background()
+			g := api.Hostgroup{Name: "site", ImageSet: "kset", Layout: "mirror+cis", Encryption: tc.enc}
+			if _, err := e.admin.Hostgroups().Put(ctx, "site", g); err != nil {
+				t.Fatal(err)
+			}
+			pub, _, _ := ed25519.GenerateKey(rand.Reader)
+			k, err := e.admin.CreateKit(ctx, api.KitRequest{Hostgroup: "site", KitKey: kit.FormatKey(pub), KeepTang: tc.keepTang})
+			if tc.wantErr != "" {
+				if status(err) != http.StatusUnprocessableEntity || !strings.Contains(err.Error(), tc.wantErr) ||
+					!strings.Contains(err.Error(), "host site-1 (hostgroup site)") || !strings.Contains(err.Error(), "--keep-tang") {
+					t.Fatalf("CreateKit: %v, want 422 naming host site-1 and what to do", err)
+				}
+				if ds, err := e.admin.Deployments().All(ctx, nil); err != nil || len(ds) != 0 {
+					t.Errorf("a refused kit left deployments: %+v, %v", ds, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range k.Plans {
+				var p plan.Plan
+				if err := json.Unmarshal(f.Data, &p); err != nil {
+					t.Fatal(err)
+				}
+				l, err := layout.Parse(p.Layout.Spec)
+				if err != nil || l.Encryption == nil {
+					t.Fatalf("plan %s: layout %s: %v", f.Path, p.Layout.Spec, err)
+				}
+				enc := l.Encryption
+				if enc.Threshold != tc.threshold || len(enc.Tang) != tc.tangs || (enc.TPM2 != nil) != tc.tpm2 {
+					t.Errorf("plan %s: policy %+v, want threshold %d, %d Tang pins, tpm2 %v", f.Path, enc, tc.threshold, tc.tangs, tc.tpm2)
+				}
+			}
+		})
 	}
 }
