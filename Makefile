@@ -79,8 +79,8 @@ demo: deps build/go.mod ## deploy a real VM end to end (PXE, installer, Debian, 
 demo-api: build ## the API-only tour: images, hostgroups, hosts, a deployment driven by signals (no root needed)
 	bash scripts/demo
 
-e2e: build/go.mod ## the end-to-end VM tests alone (BIOS + UEFI deploy, discovery, Redfish virtual media)
-	$(GO) test -count=1 -timeout 25m -v -run 'TestDeployVMs|TestDeployVirtualMedia' ./internal/e2e
+e2e: build/go.mod ## the end-to-end VM tests alone (BIOS + UEFI deploy, discovery, Redfish virtual media, generic ISO)
+	$(GO) test -count=1 -timeout 25m -v -run 'TestDeployVMs|TestDeployVirtualMedia|TestDeployGenericISO' ./internal/e2e
 
 e2e-storage: build/go.mod ## the storage VM test alone (mirror+cis, LUKS bound to Tang + TPM2, recovery key, degraded mirror)
 	$(GO) test -count=1 -timeout 30m -v -run TestDeployStorage ./internal/e2e
