@@ -29,9 +29,7 @@ func installerDir(t *testing.T) string {
 // TestVMBootsGenericISO boots the generic image as a CD and, written with
 // Write, as a USB stick, in BIOS and UEFI, until the installer kernel runs with the discovery command line.
 func TestVMBootsGenericISO(t *testing.T) {
-	if testing.Short() {
-		t.Skip("VM tier: skipped in -short mode")
-	}
+	testenv.SkipShort(t, "the media VM tier")
 	lab.Require(t, "xorriso", "grub-mkrescue")
 	needTools(t)
 	iso := filepath.Join(t.TempDir(), "generic.iso")

@@ -33,9 +33,7 @@ const (
 // an image, which runs the arm64 sgdisk, e2fsck and resize2fs with their
 // libraries.
 func TestVMArm64(t *testing.T) {
-	if testing.Short() {
-		t.Skip("VM test skipped in -short mode")
-	}
+	testenv.SkipShort(t, "the installer VM test")
 	qemu, err := exec.LookPath("qemu-system-aarch64")
 	if err != nil {
 		testenv.Skip(t, "qemu-system-aarch64 is not installed (Debian package qemu-system-arm): cannot boot the arm64 installer")

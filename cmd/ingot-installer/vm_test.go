@@ -25,9 +25,7 @@ import (
 // the host's loopback is 10.0.2.2: first in discovery mode, then installing
 // an image, and checks what the VM posted and what it wrote.
 func TestVM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("VM test skipped in -short mode")
-	}
+	testenv.SkipShort(t, "the installer VM test")
 	qemu, err := exec.LookPath("qemu-system-x86_64")
 	if err != nil {
 		testenv.Skip(t, "qemu-system-x86_64 is not installed (Debian package qemu-system-x86): cannot boot the installer")

@@ -22,6 +22,7 @@ import (
 	"ingot.dev/ingot/installer/cmdline"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/installer/report"
+	"ingot.dev/ingot/internal/testenv"
 	"ingot.dev/ingot/redfish"
 	"ingot.dev/ingot/redfish/emulator"
 	"ingot.dev/ingot/redfish/fakebmc"
@@ -176,9 +177,7 @@ func simBMCs(t *testing.T, fi *fakeInstaller) map[string]*fakebmc.BMC {
 // test over the installer API. 3 BMCs fail; the server is killed halfway
 // and restarted on the same data directory and port.
 func TestRolloutThroughServe(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the 170-host rollout through ingot serve is skipped")
-	}
+	testenv.SkipShort(t, "the 170-host rollout through ingot serve")
 	data := t.TempDir()
 	nb := filepath.Join(t.TempDir(), "netboot.yaml")
 	mustOK(t, os.WriteFile(nb, []byte("interfaces: []\n"), 0o644)) // /boot/ only: no DHCP, no TFTP

@@ -19,6 +19,7 @@ import (
 	"ingot.dev/ingot/installer/firstboot"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/internal/lab"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 const sshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIl8T1Bo1fmnuE4nPGGW9yHhpFM2dtvyODAbhQtlnvsm e2e@ingot"
@@ -53,9 +54,7 @@ func (m *machine) get(phase string) time.Duration {
 // TestDeployVMs deploys a BIOS and a UEFI VM end to end, and lets an
 // unknown third VM be discovered, all on one lab segment.
 func TestDeployVMs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end: builds a Debian image and boots VMs; not in -short mode")
-	}
+	testenv.SkipShort(t, "end to end: builds a Debian image and boots VMs")
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()

@@ -13,6 +13,7 @@ import (
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/client"
 	"ingot.dev/ingot/internal/lab"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // TestInstallFaults: a VM whose link is cut mid-stream while the server
@@ -20,9 +21,7 @@ import (
 // next deployment fail naming the chunk, compensated, the host left on the
 // installer; a retry then deploys it.
 func TestInstallFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end: builds a Debian image and boots VMs; not in -short mode")
-	}
+	testenv.SkipShort(t, "end to end: builds a Debian image and boots VMs")
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ingot.dev/ingot/internal/lab"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // TestDeployGenericISO deploys a BIOS and a UEFI VM that boot the generic
@@ -21,9 +22,7 @@ import (
 // UEFI VM then boots its disk through BootNext; the BIOS VM boots the CD
 // again, is told "local" and kexecs the installed system.
 func TestDeployGenericISO(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end: builds a Debian image and boots VMs; not in -short mode")
-	}
+	testenv.SkipShort(t, "end to end: builds a Debian image and boots VMs")
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "grub-mkrescue", "xorriso")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/internal/lab"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // TestSiteKit is the air-gap round trip: a site kit is built for a host,
@@ -20,9 +21,7 @@ import (
 // stick and powers off; the stick's reports are imported into the server
 // and the deployment ends succeeded; the VM, stick removed, boots the OS.
 func TestSiteKit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end: builds a Debian image and boots a VM; not in -short mode")
-	}
+	testenv.SkipShort(t, "end to end: builds a Debian image and boots a VM")
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "grub-mkrescue", "xorriso")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()

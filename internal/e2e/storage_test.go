@@ -20,6 +20,7 @@ import (
 	"ingot.dev/ingot/installer/install"
 	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/internal/lab"
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // storageDiskSize fits the mirror+cis preset: 1.5 GiB of boot partitions,
@@ -32,9 +33,7 @@ const storageDiskSize = 13 << 30
 // (clevis unlocks it in the initramfs), mount every CIS mount point with its
 // options and run both halves of its mirrors.
 func TestDeployStorage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end: builds a Debian image and boots VMs; not in -short mode")
-	}
+	testenv.SkipShort(t, "end to end: builds a Debian image and boots VMs")
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "swtpm", "socat", "jose", "/usr/libexec/tangd")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()

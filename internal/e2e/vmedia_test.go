@@ -19,6 +19,7 @@ import (
 	"ingot.dev/ingot/client"
 	"ingot.dev/ingot/installer/firstboot"
 	"ingot.dev/ingot/internal/lab"
+	"ingot.dev/ingot/internal/testenv"
 	"ingot.dev/ingot/redfish/emulator"
 	"ingot.dev/ingot/redfish/vbmc"
 )
@@ -31,9 +32,7 @@ const vbmcPassword = "vbmc-Pa55word"
 // URL and inserts it, boots the CD once, and the installer runs without
 // DHCP; the installed system phones home and the media is ejected.
 func TestDeployVirtualMedia(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end: builds a Debian image and boots a VM; not in -short mode")
-	}
+	testenv.SkipShort(t, "end to end: builds a Debian image and boots a VM")
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "grub-mkrescue", "xorriso")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()

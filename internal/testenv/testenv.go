@@ -18,3 +18,17 @@ func Skip(t testing.TB, format string, args ...any) {
 	}
 	t.Skip(msg)
 }
+
+// SkipShort skips a slow test (VMs, image builds, large simulations) in
+// -short mode, saying what is skipped; under CI=true it fails instead, so
+// CI can never pass by running with -short.
+func SkipShort(t testing.TB, what string) {
+	t.Helper()
+	if !testing.Short() {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("-short would skip %s: CI runs every tier, without -short", what)
+	}
+	t.Skipf("-short: %s is skipped", what)
+}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/internal/testenv"
 	"ingot.dev/ingot/redfish"
 	"ingot.dev/ingot/redfish/emulator"
 	"ingot.dev/ingot/redfish/fakebmc"
@@ -199,9 +200,7 @@ func cpuTicks() int64 {
 // with 2 canaries and batches of 20 under a 5% failure threshold; the
 // control plane restarts halfway.
 func TestRolloutSimulation(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the 170-host rollout simulation is skipped")
-	}
+	testenv.SkipShort(t, "the 170-host rollout simulation")
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "ingot.db")
 	st, err := sqlstore.Open(ctx, path)
