@@ -164,17 +164,26 @@ func deploy(t *testing.T, c *client.Client, ms []*machine) {
 }
 
 func startVM(t *testing.T, ctx context.Context, l *Lab, name string, fw lab.Firmware, mac net.HardwareAddr, size int64) *lab.VM {
-	vm, err := l.VM(ctx, name, fw, mac, size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		vm.Stop()
-		if t.Failed() {
-			t.Logf("console of %s:\n%s", name, tail(vm.Console.Text(), 4000))
+	return keepVM(t)(l.VM(ctx, name, fw, mac, size))
+}
+
+// keepVM takes the result of starting a VM: it fails the test on an error,
+// and stops the VM when the test ends, printing its console if the test
+// failed. Use as keepVM(t)(lab.StartVM(...)).
+func keepVM(t *testing.T) func(*lab.VM, error) *lab.VM {
+	return func(vm *lab.VM, err error) *lab.VM {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	return vm
+		t.Cleanup(func() {
+			vm.Stop()
+			if t.Failed() {
+				t.Logf("console of %s:\n%s", vm.Config.Name, tail(vm.Console.Text(), 10000))
+			}
+		})
+		return vm
+	}
 }
 
 // checkDiscovered: the unknown VM boots the installer in discovery mode

@@ -95,19 +95,9 @@ func buildGenericISO(t *testing.T, ctx context.Context, l *Lab) string {
 // NIC has no boot ROM and no boot index.
 func startCDVM(t *testing.T, ctx context.Context, l *Lab, m *machine, iso string) *lab.VM {
 	dir, disk := blankDisk(t, l, m.name)
-	vm, err := l.Net.StartVM(ctx, lab.VMConfig{Name: m.name, Dir: dir, Firmware: m.fw, MemoryMiB: 1024, CDROM: iso,
+	return keepVM(t)(l.Net.StartVM(ctx, lab.VMConfig{Name: m.name, Dir: dir, Firmware: m.fw, MemoryMiB: 1024, CDROM: iso,
 		Disks: []lab.Disk{{Path: disk, Serial: strings.ToUpper(m.name), BootIndex: 2}},
-		NICs:  []lab.NIC{{MAC: m.mac, ROM: "none"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		vm.Stop()
-		if t.Failed() {
-			t.Logf("console of %s:\n%s", m.name, tail(vm.Console.Text(), 5000))
-		}
-	})
-	return vm
+		NICs:  []lab.NIC{{MAC: m.mac, ROM: "none"}}}))
 }
 
 // blankDisk makes the VM's directory under the lab and an empty 3 GiB disk

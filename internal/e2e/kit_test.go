@@ -88,17 +88,7 @@ func TestSiteKit(t *testing.T) {
 }
 
 func startKitVM(t *testing.T, ctx context.Context, cfg lab.VMConfig) *lab.VM {
-	vm, err := lab.StartVM(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		vm.Stop()
-		if t.Failed() {
-			t.Logf("console of %s:\n%s", cfg.Name, tail(vm.Console.Text(), 5000))
-		}
-	})
-	return vm
+	return keepVM(t)(lab.StartVM(ctx, cfg))
 }
 
 func waitState(t *testing.T, ctx context.Context, l *Lab, id api.DeploymentID) api.Deployment {

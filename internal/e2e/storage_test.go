@@ -58,6 +58,7 @@ func TestDeployStorage(t *testing.T) {
 	}
 	m.dep = res.Deployments[0].ID
 	m.vm, m.on = startStorageVM(t, ctx, l, m), time.Now()
+	t.Cleanup(func() { m.vm.Stop() }) // the degraded-mirror phase starts m.vm anew
 	go markStorage(ctx, m)
 	follow(t, ctx, c, m)
 	if t.Failed() {
@@ -92,18 +93,8 @@ func startStorageVM(t *testing.T, ctx context.Context, l *Lab, m *machine) *lab.
 		}
 		disks = append(disks, lab.Disk{Path: p, Serial: fmt.Sprintf("STORAGE-%d", i), BootIndex: idx})
 	}
-	vm, err := l.Net.StartVM(ctx, lab.VMConfig{Name: m.name, Dir: dir, Firmware: lab.UEFI, MemoryMiB: 1024, TPM: true,
-		Disks: disks, NICs: []lab.NIC{{MAC: m.mac, BootIndex: 2}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		vm.Stop()
-		if t.Failed() {
-			t.Logf("console of %s:\n%s", m.name, tail(vm.Console.Text(), 12000))
-		}
-	})
-	return vm
+	return keepVM(t)(l.Net.StartVM(ctx, lab.VMConfig{Name: m.name, Dir: dir, Firmware: lab.UEFI, MemoryMiB: 1024, TPM: true,
+		Disks: disks, NICs: []lab.NIC{{MAC: m.mac, BootIndex: 2}}}))
 }
 
 // markStorage marks when the installer finished building the stack.

@@ -79,18 +79,9 @@ func TestDeployVirtualMedia(t *testing.T) {
 // disk and a NIC that cannot boot, and its virtual BMC on loopback.
 func startVMedia(t *testing.T, ctx context.Context, l *Lab, m *machine) (*lab.VM, *emulator.Server, string) {
 	dir, disk := blankDisk(t, l, m.name)
-	vm, err := l.Net.StartVM(ctx, lab.VMConfig{Name: m.name, Dir: dir, Firmware: m.fw, MemoryMiB: 1024, Paused: true, EmptyCD: true,
+	vm := keepVM(t)(l.Net.StartVM(ctx, lab.VMConfig{Name: m.name, Dir: dir, Firmware: m.fw, MemoryMiB: 1024, Paused: true, EmptyCD: true,
 		Disks: []lab.Disk{{Path: disk, Serial: strings.ToUpper(m.name), ID: "disk0"}},
-		NICs:  []lab.NIC{{MAC: m.mac, ROM: "none"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		vm.Stop()
-		if t.Failed() {
-			t.Logf("console of %s:\n%s", m.name, tail(vm.Console.Text(), 5000))
-		}
-	})
+		NICs:  []lab.NIC{{MAC: m.mac, ROM: "none"}}}))
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if _, err := os.Stat(vm.QMPPath); err == nil {
 			break
