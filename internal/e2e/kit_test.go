@@ -66,11 +66,8 @@ func TestSiteKit(t *testing.T) {
 // the volume. For that last check only, the second boot has a NIC (static
 // address, no Tang anywhere) so the test can log in over SSH.
 func TestSiteKitStorage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end: builds a Debian image and boots a VM; not in -short mode")
-	}
+	testenv.SkipShort(t, "end to end: builds a Debian image and boots a VM")
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "grub-mkrescue", "xorriso", "swtpm")
-	t.Parallel() // the VMs wait on timers and firmware much of the time
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	l := startLab(t, ctx, StorageRecipe)
@@ -113,16 +110,7 @@ func TestSiteKitStorage(t *testing.T) {
 	prev, _ := os.ReadFile(filepath.Join(dir, "console.log"))
 	from := len(prev)
 	start := time.Now()
-	vm, err := l.Net.StartVM(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		vm.Stop()
-		if t.Failed() {
-			t.Logf("console of the installed %s:\n%s", host, tail(vm.Console.Text()[from:], 8000))
-		}
-	})
+	vm := keepVM(t)(l.Net.StartVM(ctx, cfg))
 	for _, re := range []*regexp.Regexp{unlocked, regexp.MustCompile(host + ` login:`)} {
 		if _, _, err := vm.Console.Wait(ctx, re, from); err != nil {
 			t.Fatalf("the installed system, nobody at its console: %v", err)
