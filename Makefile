@@ -13,7 +13,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 build/go.mod:
 	@mkdir -p build && printf 'module ingot.dev/build-cache\n' > $@
 
-PHONY_EXTRA := demo-api e2e e2e-storage deps
+PHONY_EXTRA := demo-api e2e e2e-storage e2e-kit deps
 .PHONY: $(PHONY_EXTRA) installer help build test test-unit test-race lint tidy-check bench bench-api bench-rollout bench-write bench-build demo clean tools
 
 help: ## list the targets
@@ -84,6 +84,9 @@ e2e: build/go.mod ## the end-to-end VM tests alone (BIOS + UEFI deploy, discover
 
 e2e-storage: build/go.mod ## the storage VM test alone (mirror+cis, LUKS bound to Tang + TPM2, recovery key, degraded mirror)
 	$(GO) test -count=1 -timeout 30m -v -run TestDeployStorage ./internal/e2e
+
+e2e-kit: build/go.mod ## the site-kit VM tests alone (no network: BIOS single; UEFI mirror+cis with LUKS on the TPM; import)
+	$(GO) test -count=1 -timeout 30m -v -run 'TestSiteKit' ./internal/e2e
 
 clean: ## remove build outputs
 	rm -rf $(BIN) build

@@ -56,6 +56,12 @@ func (c Config) installStack(ctx context.Context, p plan.Plan, src stream.Source
 		}
 		return nil, err
 	}
+	if err := storage.Release(ctx, c.runner(), st.sp); err != nil {
+		c.Log.Warn("closing the storage stack", "err", err)
+		con.phase("warning: the storage stack did not close cleanly (%v); the installed system checks it at boot", err)
+	} else {
+		con.phase("storage stack closed: volume groups deactivated, LUKS closed, arrays stopped clean")
+	}
 	rep.Plan, rep.Recovery = desc.String(), escrowed
 	return map[string]any{"storage": rep}, nil
 }

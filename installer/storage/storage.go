@@ -15,6 +15,8 @@ import (
 	"log/slog"
 	"os/exec"
 	"strings"
+
+	"ingot.dev/ingot/installer/layout"
 )
 
 // Runner runs one command with stdin and returns its stdout.
@@ -72,6 +74,33 @@ func Undo(ctx context.Context, steps []Step) error {
 		if uerr := steps[j].Undo(uctx); uerr != nil {
 			errs = append(errs, fmt.Errorf("undoing %s: %w", steps[j], uerr))
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// Release closes a finished stack without touching its data: volume groups
+// deactivated, LUKS volumes closed, md arrays stopped, in that order. A
+// stopped array records where its first resync got to and is marked clean,
+// so the installed system resumes that resync instead of finding dirty
+// arrays (a reboot with arrays running leaves them dirty, and the
+// installed system's first boot must then resync them from the start
+// before its devices settle). It goes on past failures and returns them
+// joined.
+func Release(ctx context.Context, r Runner, sp layout.StoragePlan) error {
+	var errs []error
+	run := func(name string, args ...string) {
+		if _, err := r.Run(ctx, nil, name, args...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, vg := range sp.VolumeGroups {
+		run("vgchange", "--activate", "n", vg.Name)
+	}
+	for i := len(sp.LUKS) - 1; i >= 0; i-- {
+		run("cryptsetup", "close", sp.LUKS[i].Name)
+	}
+	for i := len(sp.Arrays) - 1; i >= 0; i-- {
+		run("mdadm", "--stop", sp.Arrays[i].Device)
 	}
 	return errors.Join(errs...)
 }

@@ -135,3 +135,21 @@ func TestFiles(t *testing.T) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestRelease(t *testing.T) {
+	r := &recorder{}
+	if err := Release(context.Background(), r, mirrorCIS(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "release.txt", strings.Join(r.cmds, "\n")+"\n")
+
+	// A failure does not stop the rest: every array is still stopped.
+	r = &recorder{failOn: "cryptsetup close"}
+	err := Release(context.Background(), r, mirrorCIS(t))
+	if err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Errorf("Release error = %v, want the cryptsetup failure", err)
+	}
+	if n := strings.Count(strings.Join(r.cmds, "\n"), "mdadm --stop"); n != 2 {
+		t.Errorf("after a failed close, %d arrays stopped, want 2:\n%s", n, strings.Join(r.cmds, "\n"))
+	}
+}

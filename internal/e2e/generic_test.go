@@ -94,25 +94,9 @@ func buildGenericISO(t *testing.T, ctx context.Context, l *Lab) string {
 // startCDVM starts a VM with an empty disk and the ISO as its boot CD; its
 // NIC has no boot ROM and no boot index.
 func startCDVM(t *testing.T, ctx context.Context, l *Lab, m *machine, iso string) *lab.VM {
-	dir, disk := blankDisk(t, l, m.name)
+	dir := filepath.Join(l.Work, m.name)
+	disk := blankDisk(t, dir, "disk.raw", 3<<30)
 	return keepVM(t)(l.Net.StartVM(ctx, lab.VMConfig{Name: m.name, Dir: dir, Firmware: m.fw, MemoryMiB: 1024, CDROM: iso,
 		Disks: []lab.Disk{{Path: disk, Serial: strings.ToUpper(m.name), BootIndex: 2}},
 		NICs:  []lab.NIC{{MAC: m.mac, ROM: "none"}}}))
-}
-
-// blankDisk makes the VM's directory under the lab and an empty 3 GiB disk
-// file in it.
-func blankDisk(t *testing.T, l *Lab, name string) (dir, disk string) {
-	dir = filepath.Join(l.Work, name)
-	disk = filepath.Join(dir, "disk.raw")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(disk, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(disk, 3<<30); err != nil {
-		t.Fatal(err)
-	}
-	return dir, disk
 }

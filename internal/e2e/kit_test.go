@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,56 +14,154 @@ import (
 	"time"
 
 	"ingot.dev/ingot/api"
+	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/internal/lab"
 	"ingot.dev/ingot/internal/testenv"
 )
 
-// TestSiteKit is the air-gap round trip: a site kit is built for a host,
-// a UEFI VM with no network at all boots it from a USB stick, matches
-// itself by its DMI serial, installs, writes its signed report to the
-// stick and powers off; the stick's reports are imported into the server
-// and the deployment ends succeeded; the VM, stick removed, boots the OS.
+// TestSiteKit is the air-gap round trip on a BIOS machine with the single
+// layout: a site kit is built for a host, a VM with no network at all boots
+// it from a USB stick, matches itself by its DMI serial, installs, writes its
+// signed report to the stick and powers off; the stick's reports are
+// imported into the server and the deployment ends succeeded; the VM, stick
+// removed, boots the OS. (UEFI is TestSiteKitStorage.)
 func TestSiteKit(t *testing.T) {
 	testenv.SkipShort(t, "end to end: builds a Debian image and boots a VM")
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "grub-mkrescue", "xorriso")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	l := startLab(t, ctx)
-	const host, serial = "kit-uefi", "KIT-UEFI-1"
+	const host, serial = "kit-bios", "KIT-BIOS-1"
 	if _, err := l.Client.Hosts().Create(ctx, api.Host{Name: host, Hostgroup: "lab", Serial: serial,
 		MACs: []api.MAC{mustMAC("52:54:00:e2:e0:21")}, Values: api.HostValues{Hostname: host, SSHKeys: []string{sshKey}}}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	stick, dep := buildKit(t, ctx, l, dir, "--hosts", host)
+	cfg := lab.VMConfig{Name: "kit", Dir: dir, Firmware: lab.BIOS, MemoryMiB: 1024,
+		Disks: []lab.Disk{{Path: stick, Bus: "usb", BootIndex: 1}, {Path: blankDisk(t, dir, "disk.raw", 3<<30), Serial: "KITDISK", BootIndex: 2}},
+		Extra: []string{"-nic", "none", "-smbios", "type=1,serial=" + serial}}
+	matched, installed := installFromKit(t, ctx, cfg, host, serial)
+	importKit(t, ctx, l, stick, host, dep)
+
+	cfg.Disks = cfg.Disks[1:] // the stick is taken out
+	start := time.Now()
+	vm := startKitVM(t, ctx, cfg)
+	if _, _, err := vm.Console.Wait(ctx, regexp.MustCompile(`Reached target .*Multi-User System|login:`), 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("site kit, BIOS, no network: host matched %v after power-on, installed and report written %v; OS up %v after the second power-on; deployment %s succeeded",
+		matched, installed, time.Since(start).Round(time.Second), dep)
+}
+
+// TestSiteKitStorage is the air-gap round trip with the storage stack: a
+// UEFI VM with two disks, a TPM and no network boots a site kit whose
+// hostgroup wants mirror+cis with LUKS bound to Tang and the TPM (t=2); the
+// kit keeps only the TPM pin, so the installer binds LUKS to the TPM alone,
+// seals the recovery passphrase to the server into its report and powers
+// off. After the import the deployment is succeeded and the passphrase is
+// escrowed (`ingot host recovery-key`); the machine, stick removed, unlocks
+// its disks through the TPM with nobody at the console, runs both halves of
+// its mirrors and mounts the CIS filesystems; the escrowed passphrase opens
+// the volume. For that last check only, the second boot has a NIC (static
+// address, no Tang anywhere) so the test can log in over SSH.
+func TestSiteKitStorage(t *testing.T) {
+	testenv.SkipShort(t, "end to end: builds a Debian image and boots a VM")
+	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "grub-mkrescue", "xorriso", "swtpm")
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	defer cancel()
+	l := startLab(t, ctx, StorageRecipe)
+	const host, serial = "kit-secure", "KIT-SECURE-1"
+	mac := net.HardwareAddr{0x52, 0x54, 0x00, 0xe2, 0xe0, 0x31}
+	b := l.Net.Subnet.Addr().As4()
+	addr := netip.AddrFrom4([4]byte{b[0], b[1], b[2], 200})
+	// A Tang server the site cannot reach: the kit must drop its pin.
+	enc := "threshold: 2\ntang: [{url: \"http://tang.invalid:7500\", thumbprints: [x8R9Jd0Y0gRJ4vYXcYQd3l2w8w6bnTbVbWq2mA4bEdc]}]\ntpm2: {pcr_ids: [7]}\n"
+	if _, err := l.Client.Hostgroups().Create(ctx, api.Hostgroup{Name: "site-secure", ImageSet: "debian", Layout: "mirror+cis", Encryption: enc,
+		Template: api.Template{Hostname: api.StringRule{Allowed: true}, SSHKeys: api.ListRule{Allowed: true, Max: 1}, Addresses: api.AddressRule{Allowed: true, Max: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	key, pub := newSSHKey(t)
+	vals := api.HostValues{Hostname: host, SSHKeys: []string{pub},
+		Addresses: []api.StaticAddress{{Interface: mac.String(), Address: netip.PrefixFrom(addr, l.Net.Subnet.Bits())}}}
+	if _, err := l.Client.Hosts().Create(ctx, api.Host{Name: host, Hostgroup: "site-secure", Serial: serial, MACs: []api.MAC{{HardwareAddr: mac}}, Values: vals}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stick, dep := buildKit(t, ctx, l, dir, "--hostgroup", "site-secure")
+	cfg := lab.VMConfig{Name: host, Dir: dir, Firmware: lab.UEFI, MemoryMiB: 1024, TPM: true,
+		Disks: []lab.Disk{{Path: stick, Bus: "usb", BootIndex: 1},
+			{Path: blankDisk(t, dir, "disk0.raw", storageDiskSize), Serial: "KIT-SECURE-0", BootIndex: 2},
+			{Path: blankDisk(t, dir, "disk1.raw", storageDiskSize), Serial: "KIT-SECURE-1", BootIndex: 3}},
+		Extra: []string{"-nic", "none", "-smbios", "type=1,serial=" + serial}}
+	matched, installed := installFromKit(t, ctx, cfg, host, serial)
+	importKit(t, ctx, l, stick, host, dep)
+	checkInstallerReport(t, l.Client, api.DeploymentID(dep))
+	checkKitPolicy(t, ctx, l, api.DeploymentID(dep))
+	if out := l.ingot(t, ctx, "host", "recovery-key", host); !strings.Contains(out, "crypt") || !strings.Contains(out, cryptDevice) {
+		t.Errorf("ingot host recovery-key %s:\n%s", host, out)
+	}
+	if t.Failed() {
+		return
+	}
+
+	cfg.Disks = cfg.Disks[1:] // the stick is taken out
+	cfg.NICs = []lab.NIC{{MAC: mac}}
+	prev, _ := os.ReadFile(filepath.Join(dir, "console.log"))
+	from := len(prev)
+	start := time.Now()
+	vm := keepVM(t)(l.Net.StartVM(ctx, cfg))
+	for _, re := range []*regexp.Regexp{unlocked, regexp.MustCompile(host + ` login:`)} {
+		if _, _, err := vm.Console.Wait(ctx, re, from); err != nil {
+			t.Fatalf("the installed system, nobody at its console: %v", err)
+		}
+	}
+	up := time.Since(start).Round(time.Second)
+	checkKitHost(t, ctx, l, vmShell{key: key, addr: addr.String()}, host)
+	t.Logf("site kit, UEFI, mirror+cis, LUKS on the TPM, no network: host matched %v after power-on, installed and report written %v; OS up (TPM unlock, no passphrase) %v after the second power-on; deployment %s succeeded",
+		matched, installed, up, dep)
+}
+
+// buildKit builds a site kit of the given hosts into dir and returns the
+// stick image and the (first) offline deployment.
+func buildKit(t *testing.T, ctx context.Context, l *Lab, dir string, hosts ...string) (string, string) {
+	t.Helper()
 	stick := filepath.Join(dir, "kit.img")
 	start := time.Now()
-	out := l.ingot(t, ctx, "media", "build", "--site-kit", "--hosts", host, "--installer", filepath.Join(l.repo(t), "build", "installer"),
-		"--report-area", "8388608", "-O", stick)
+	args := append([]string{"media", "build", "--site-kit", "--installer", filepath.Join(l.repo(t), "build", "installer"),
+		"--report-area", "8388608", "-O", stick}, hosts...)
+	out := l.ingot(t, ctx, args...)
 	t.Logf("kit built in %v: %s", time.Since(start).Round(time.Second), strings.TrimSpace(out))
-	dep := regexp.MustCompile(`dep_[0-9a-z]+`).FindString(out)
+	return stick, regexp.MustCompile(`dep_[0-9a-z]+`).FindString(out)
+}
 
-	disk := filepath.Join(dir, "disk.raw")
-	if err := os.WriteFile(disk, nil, 0o644); err != nil || os.Truncate(disk, 3<<30) != nil {
-		t.Fatal("creating the disk", err)
-	}
-	cfg := lab.VMConfig{Name: "kit", Dir: dir, Firmware: lab.UEFI, MemoryMiB: 1024,
-		Disks: []lab.Disk{{Path: stick, Bus: "usb", BootIndex: 1}, {Path: disk, Serial: "KITDISK", BootIndex: 2}},
-		Extra: []string{"-nic", "none", "-smbios", "type=1,serial=" + serial}}
-	start = time.Now()
+// installFromKit powers the VM on, waits for it to match itself by
+// serial, install, write its report and power off; it returns when the
+// host was matched and when the report was written, after power-on.
+func installFromKit(t *testing.T, ctx context.Context, cfg lab.VMConfig, host, serial string) (matched, installed time.Duration) {
+	t.Helper()
+	start := time.Now()
 	vm := startKitVM(t, ctx, cfg)
 	if _, _, err := vm.Console.Wait(ctx, regexp.MustCompile(`matched by serial `+serial), 0); err != nil {
 		t.Fatal(err)
 	}
-	matched := time.Since(start)
+	matched = time.Since(start).Round(time.Second)
 	if _, _, err := vm.Console.Wait(ctx, regexp.MustCompile(`report of `+host+` \(succeeded.*written to slot 0`), 0); err != nil {
 		t.Fatal(err)
 	}
-	installed := time.Since(start)
+	installed = time.Since(start).Round(time.Second)
 	if err := vm.Wait(ctx); err != nil {
 		t.Fatalf("the installer did not power off: %v", err)
 	}
+	return matched, installed
+}
 
-	out = l.ingot(t, ctx, "media", "import-reports", stick)
+// importKit imports the stick's reports (twice: the second changes
+// nothing) and checks that the deployment succeeded and the host is
+// deployed.
+func importKit(t *testing.T, ctx context.Context, l *Lab, stick, host, dep string) {
+	t.Helper()
+	out := l.ingot(t, ctx, "media", "import-reports", stick)
 	if !strings.Contains(out, host) || !strings.Contains(out, "succeeded") {
 		t.Fatalf("import-reports:\n%s", out)
 	}
@@ -76,15 +177,72 @@ func TestSiteKit(t *testing.T) {
 	if h.State != api.HostDeployed {
 		t.Errorf("host %s is %s, want deployed", host, h.State)
 	}
+}
 
-	cfg.Disks = cfg.Disks[1:] // the stick is taken out
-	start = time.Now()
-	vm = startKitVM(t, ctx, cfg)
-	if _, _, err := vm.Console.Wait(ctx, regexp.MustCompile(`Reached target .*Multi-User System|login:`), 0); err != nil {
+// checkKitPolicy: the installer bound LUKS with the kit's policy, the TPM
+// alone (the hostgroup's Tang pin dropped).
+func checkKitPolicy(t *testing.T, ctx context.Context, l *Lab, dep api.DeploymentID) {
+	t.Helper()
+	sigs, err := l.Client.Signals(ctx, dep)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("site kit, UEFI, no network: host matched %v after power-on, installed and report written %v; OS up %v after the second power-on; deployment %s succeeded",
-		matched.Round(time.Second), installed.Round(time.Second), time.Since(start).Round(time.Second), dep)
+	for _, s := range sigs {
+		if s.Name == "installer.done" && (!strings.Contains(string(s.Data), "sss t=1: tpm2 sha256:[7]") || strings.Contains(string(s.Data), "tang.invalid")) {
+			t.Errorf("installer.done: the LUKS policy is not the TPM alone:\n%s", s.Data)
+		}
+	}
+}
+
+// checkKitHost logs in to the installed system: both mirrors whole, every
+// CIS mount point on its volume with its options, the LUKS volume bound to
+// the TPM only, and the escrowed passphrase opens it.
+func checkKitHost(t *testing.T, ctx context.Context, l *Lab, sh vmShell, host string) {
+	t.Helper()
+	out, err := sh.wait(ctx, "", "cat /proc/mdstat")
+	if err != nil {
+		t.Fatalf("ssh %s: %v: %s", sh.addr, err, out)
+	}
+	if n := strings.Count(out, "[UU]"); n != 2 {
+		t.Errorf("/proc/mdstat shows %d arrays [UU], want 2:\n%s", n, out)
+	}
+	for _, m := range layout.CISMounts() {
+		out, err := sh.run(ctx, "", "findmnt -n -o SOURCE,OPTIONS "+m.Mount)
+		f := strings.Fields(out)
+		if err != nil || len(f) != 2 || f[0] != "/dev/mapper/vg0-"+m.Volume {
+			t.Errorf("%s: findmnt: %v: %q, want it on /dev/mapper/vg0-%s", m.Mount, err, out, m.Volume)
+			continue
+		}
+		for _, o := range m.Options {
+			if !strings.Contains(","+f[1]+",", ","+o+",") {
+				t.Errorf("%s is mounted with %s, missing %s", m.Mount, f[1], o)
+			}
+		}
+	}
+	if out, err := sh.run(ctx, "", "clevis luks list -d "+cryptDevice); err != nil || !strings.Contains(out, "tpm2") || strings.Contains(out, "tang") {
+		t.Errorf("clevis luks list: %v: %s; want the TPM pin alone", err, out)
+	}
+	keys, err := l.Client.RecoveryKeys(ctx, host)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("escrowed keys of %s: %+v, %v", host, keys, err)
+	}
+	test := "cryptsetup open --test-passphrase --key-slot 0 --key-file - " + cryptDevice
+	if out, err := sh.run(ctx, keys[0].Passphrase, test); err != nil {
+		t.Errorf("the escrowed passphrase does not open keyslot 0: %v: %s", err, out)
+	}
+}
+
+// blankDisk creates a sparse disk image of size bytes in dir.
+func blankDisk(t *testing.T, dir, name string, size int64) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, nil, 0o644); err != nil || os.Truncate(p, size) != nil {
+		t.Fatal(fmt.Sprintf("creating the disk %s", p), err)
+	}
+	return p
 }
 
 func startKitVM(t *testing.T, ctx context.Context, cfg lab.VMConfig) *lab.VM {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -81,16 +80,7 @@ func startStorageVM(t *testing.T, ctx context.Context, l *Lab, m *machine) *lab.
 	dir := filepath.Join(l.Work, m.name)
 	var disks []lab.Disk
 	for i, idx := range []int{1, 3} {
-		p := filepath.Join(dir, fmt.Sprintf("disk%d.raw", i))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Truncate(p, storageDiskSize); err != nil {
-			t.Fatal(err)
-		}
+		p := blankDisk(t, dir, fmt.Sprintf("disk%d.raw", i), storageDiskSize)
 		disks = append(disks, lab.Disk{Path: p, Serial: fmt.Sprintf("STORAGE-%d", i), BootIndex: idx})
 	}
 	return keepVM(t)(l.Net.StartVM(ctx, lab.VMConfig{Name: m.name, Dir: dir, Firmware: lab.UEFI, MemoryMiB: 1024, TPM: true,

@@ -78,7 +78,8 @@ func TestDeployVirtualMedia(t *testing.T) {
 // startVMedia starts a powered-off BIOS VM with an empty CD drive, a blank
 // disk and a NIC that cannot boot, and its virtual BMC on loopback.
 func startVMedia(t *testing.T, ctx context.Context, l *Lab, m *machine) (*lab.VM, *emulator.Server, string) {
-	dir, disk := blankDisk(t, l, m.name)
+	dir := filepath.Join(l.Work, m.name)
+	disk := blankDisk(t, dir, "disk.raw", 3<<30)
 	vm := keepVM(t)(l.Net.StartVM(ctx, lab.VMConfig{Name: m.name, Dir: dir, Firmware: m.fw, MemoryMiB: 1024, Paused: true, EmptyCD: true,
 		Disks: []lab.Disk{{Path: disk, Serial: strings.ToUpper(m.name), ID: "disk0"}},
 		NICs:  []lab.NIC{{MAC: m.mac, ROM: "none"}}}))
