@@ -6,10 +6,12 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +30,27 @@ type testImage struct {
 	pubPEM string
 	signed []byte
 	chunks map[string][]byte
+	m      *manifest.Manifest
+	priv   ed25519.PrivateKey
+}
+
+// withLayer returns img as a host image: its payloads plus a config-tar
+// payload holding layer, signed with img's key.
+func (img *testImage) withLayer(t *testing.T, layer []byte) *testImage {
+	t.Helper()
+	sink := &memSink{m: maps.Clone(img.chunks)}
+	res, err := chunker.Chunk(context.Background(), bytes.NewReader(layer), sink, chunker.Options{ChunkSize: manifest.DefaultChunkSize, Level: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := *img.m
+	m.Name += "+host"
+	m.Payloads = append(slices.Clone(m.Payloads), manifest.Payload{Role: "config", Kind: manifest.KindConfigTar, Size: res.Size, ChunkSize: manifest.DefaultChunkSize, Chunks: res.Chunks})
+	signed, err := manifest.Sign(&m, img.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testImage{id: manifest.Digest(signed), pubPEM: img.pubPEM, signed: signed, chunks: sink.m, m: &m, priv: img.priv}
 }
 
 type memSink struct {
@@ -119,7 +142,7 @@ func chunkImage(t *testing.T, path, arch, firmware string) *testImage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testImage{id: manifest.Digest(signed), pubPEM: string(pem), signed: signed, chunks: sink.m}
+	return &testImage{id: manifest.Digest(signed), pubPEM: string(pem), signed: signed, chunks: sink.m, m: m, priv: priv}
 }
 
 // fakeServer plays the Ingot server's installer endpoints and records what

@@ -6,14 +6,19 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/installer/cmdline"
+	"ingot.dev/ingot/installer/hostconfig"
 	"ingot.dev/ingot/installer/plan"
+	"ingot.dev/ingot/server/hostimage"
 )
 
 // TestInstallToFile runs "ingot-installer run" in install mode against the
@@ -28,24 +33,9 @@ func TestInstallToFile(t *testing.T) {
 		Config: plan.HostConfig{Hostname: "web-001", SSHKeys: []string{"ssh-ed25519 AAAA test"},
 			PhoneHome: "http://x/v1/deployments/dep-1/signals", PhoneHomeToken: "ph"},
 	}}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-
-	disk := filepath.Join(t.TempDir(), "target.img")
-	os.WriteFile(disk, nil, 0o644)
-	os.Truncate(disk, 128<<20)
-	root := t.TempDir()
-	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
-	os.WriteFile(filepath.Join(root, "etc/shadow"), []byte("root:*:1:::::\n"), 0o640)
-
-	line := "ingot.server=" + hs.URL + " ingot.token=tok-1 ingot.deployment=dep-1"
-	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"run", "-cmdline", line, "-target", disk, "-root", root, "-sys", fakeSys(t, 128<<20)}, &out, &errb)
-	if err != nil {
-		t.Fatalf("run: %v\n%s\n%s", err, out.String(), errb.String())
-	}
-	if !strings.Contains(out.String(), "ingot: next: poweroff") {
-		t.Errorf("console:\n%s", out.String())
+	out, disk, root := installToFile(t, srv)
+	if !strings.Contains(out, "ingot: next: poweroff") {
+		t.Errorf("console:\n%s", out)
 	}
 	if names := srv.signalNames(); !slices.Contains(names, "installer.done") || !slices.Contains(names, "installer.progress") {
 		t.Errorf("signals = %v, want progress and done", names)
@@ -70,12 +60,82 @@ func TestInstallToFile(t *testing.T) {
 	}
 }
 
+// installToFile runs "ingot-installer run" against srv (deployment dep-1,
+// token tok-1), writing to a 128 MiB disk image file and the host config
+// into a directory with an /etc/shadow; it returns the console, the disk
+// and the directory.
+func installToFile(t *testing.T, srv *fakeServer) (console, disk, root string) {
+	t.Helper()
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	disk = filepath.Join(t.TempDir(), "target.img")
+	os.WriteFile(disk, nil, 0o644)
+	os.Truncate(disk, 128<<20)
+	root = t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/shadow"), []byte("root:*:1:::::\n"), 0o640)
+
+	line := "ingot.server=" + hs.URL + " ingot.token=tok-1 ingot.deployment=dep-1"
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"run", "-cmdline", line, "-target", disk, "-root", root, "-sys", fakeSys(t, 128<<20)}, &out, &errb)
+	if err != nil {
+		t.Fatalf("run: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	return out.String(), disk, root
+}
+
+// TestInstallHostImage installs a host image: the server's config layer
+// (made by server/hostimage from the host's config) lands in the installed
+// system, and the plan adds only the deployment's phone-home and password.
+func TestInstallHostImage(t *testing.T) {
+	host := plan.HostConfig{Hostname: "web-002", SSHKeys: []string{"ssh-ed25519 AAAA layer"},
+		Addresses: []api.StaticAddress{{Interface: "52:54:00:00:00:02", Address: netip.MustParsePrefix("192.0.2.2/24")}}}
+	files, err := hostconfig.Render(host, hostconfig.Options{Deployment: "host-web-002"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, err := hostimage.Layer(files, time.Unix(1700000000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := chunkImage(t, makeDiskImage(t), "amd64", "bios").withLayer(t, layer)
+	srv := &fakeServer{t: t, img: img, token: "tok-1", plan: plan.Plan{
+		Deployment: "dep-1", Host: "web-002", Reboot: "poweroff",
+		Image:  plan.ImageSource{ID: img.id, PublicKey: img.pubPEM, Firmware: "bios"},
+		Layout: plan.Layout{Preset: "single"},
+		Config: plan.HostConfig{PasswordHash: "$6$s$h", PhoneHome: "http://x/v1/deployments/dep-1/signals", PhoneHomeToken: "ph"},
+	}}
+	out, _, root := installToFile(t, srv)
+	if !strings.Contains(out, "config layer applied") {
+		t.Errorf("console does not mention the config layer:\n%s", out)
+	}
+	for p, want := range map[string]string{
+		"etc/hostname":                           "web-002\n",
+		"root/.ssh/authorized_keys":              "ssh-ed25519 AAAA layer\n",
+		"etc/systemd/network/10-ingot-0.network": "[Match]\nMACAddress=52:54:00:00:00:02\n\n[Network]\nAddress=192.0.2.2/24\n",
+		"etc/ingot/firstboot.token":              "ph",
+		"etc/shadow":                             "root:$6$s$h:1:::::\n",
+	} {
+		if b, err := os.ReadFile(filepath.Join(root, p)); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", p, b, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/systemd/network/90-ingot-dhcp.network")); !os.IsNotExist(err) {
+		t.Errorf("the DHCP default was written next to the layer's static address (%v)", err)
+	}
+
+}
+
 // TestInstallFailures checks that bad input fails before any write and is
 // reported as installer.failed with a hint.
 func TestInstallFailures(t *testing.T) {
 	img := chunkImage(t, makeDiskImage(t), "amd64", "uefi")
+	// A host image whose config layer chunk was changed on the server.
+	tampered := chunkImage(t, makeDiskImage(t), "amd64", "bios").withLayer(t, []byte("not even a tar, and not what was signed"))
+	tampered.chunks[tampered.m.Payloads[len(tampered.m.Payloads)-1].Chunks[0].Hash.String()] = []byte("tampered")
 	tests := []struct {
 		name    string
+		img     *testImage
 		sel     plan.DiskSelector
 		token   string
 		wantErr string
@@ -83,9 +143,14 @@ func TestInstallFailures(t *testing.T) {
 		{name: "selector matches nothing", sel: plan.DiskSelector{MinBytes: 1 << 50}, wantErr: "no disk matches"},
 		{name: "firmware mismatch", wantErr: "is for uefi firmware but the machine booted bios"},
 		{name: "bad token", token: "wrong", wantErr: "403"},
+		{name: "tampered config layer", img: tampered, wantErr: "config layer of image test-debian+host"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			img := img
+			if tt.img != nil {
+				img = tt.img
+			}
 			srv := &fakeServer{t: t, img: img, token: "tok", plan: plan.Plan{
 				Deployment: "dep-2", Host: "h", Image: plan.ImageSource{ID: img.id, PublicKey: img.pubPEM},
 				Layout: plan.Layout{Preset: "single", Disk: tt.sel},

@@ -30,6 +30,11 @@ type Options struct {
 	// Firstboot is the program copied into the target as
 	// /usr/local/sbin/ingot-firstboot; empty installs no phone-home.
 	Firstboot string
+	// Layered: the host's own files (network, hostname, keys, seed, files)
+	// came from its image's config layer (Unpack); the config rendered next
+	// to it holds only the deployment's part, so no network default is
+	// added.
+	Layered bool
 }
 
 // Paths of the phone-home in the installed system.
@@ -54,7 +59,9 @@ func Render(c plan.HostConfig, o Options) ([]File, error) {
 			File{Path: "/etc/hosts", Mode: 0o644, Data: []byte(hosts(c.Hostname))},
 		)
 	}
-	files = append(files, network(c, o)...)
+	if !o.Layered || len(c.Addresses) > 0 {
+		files = append(files, network(c, o)...)
+	}
 	if len(c.SSHKeys) > 0 {
 		files = append(files, File{Path: "/root/.ssh/authorized_keys", Mode: 0o600, Data: []byte(strings.Join(c.SSHKeys, "\n") + "\n")},
 			// Images carry no SSH host keys (they are per machine): sshd

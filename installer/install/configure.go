@@ -9,7 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ingot.dev/ingot/installer/disk"
-	"ingot.dev/ingot/installer/hostconfig"
 	"ingot.dev/ingot/installer/plan"
 )
 
@@ -80,8 +79,7 @@ func (c Config) writeConfig(ctx context.Context, p plan.Plan, part, fstype strin
 			return fail("grow", err, "the XFS root could not be grown")
 		}
 	}
-	o := hostconfig.Options{Deployment: c.Deployment, BootMAC: c.Inventory.BootMAC, Firstboot: c.Firstboot}
-	if err := hostconfig.Write(dir, p.Config, o); err != nil {
+	if err := c.writeHostConfig(dir, p.Config, con); err != nil {
 		unmount()
 		return fail("config", err, "the host config could not be written into the image")
 	}

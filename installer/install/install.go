@@ -70,6 +70,7 @@ type Config struct {
 	Kexec func(root, cmdline string) error
 
 	cmdline string // the image's kernel command line, from its manifest
+	layer   []byte // a host image's config layer (tar), verified
 }
 
 // Error is an install failure with the phase it happened in and a hint for
@@ -131,6 +132,9 @@ func Run(ctx context.Context, c Config) (plan.Plan, error) {
 		return p, err
 	}
 	c.cmdline = m.Cmdline
+	if c.layer, err = c.configLayer(ctx, src, m); err != nil {
+		return p, err
+	}
 	var done map[string]any
 	if len(p.Layout.Spec) > 0 {
 		done, err = c.installStack(ctx, p, src, m, con)

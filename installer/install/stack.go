@@ -10,7 +10,6 @@ import (
 
 	"ingot.dev/ingot/api"
 	"ingot.dev/ingot/image/manifest"
-	"ingot.dev/ingot/installer/hostconfig"
 	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/installer/storage"
@@ -95,8 +94,7 @@ func (c Config) configureTree(ctx context.Context, p plan.Plan, st *stack, t *tr
 	if err := storageFiles(ctx, r, st.sp, t.dir); err != nil {
 		return StorageReport{}, fail("config", err, "fstab, crypttab or mdadm.conf could not be written")
 	}
-	o := hostconfig.Options{Deployment: c.Deployment, BootMAC: c.Inventory.BootMAC, Firstboot: c.Firstboot}
-	if err := hostconfig.Write(t.dir, p.Config, o); err != nil {
+	if err := c.writeHostConfig(t.dir, p.Config, con); err != nil {
 		return StorageReport{}, fail("config", err, "the host config could not be written into the image")
 	}
 	con.phase("host config written: hostname %s, fstab, crypttab, mdadm.conf", p.Config.Hostname)

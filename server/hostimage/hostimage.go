@@ -185,6 +185,10 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration, log *slog.Log
 	})
 }
 
+// unrecordedGrace is how long a host image may wait for its deployment to
+// be recorded.
+const unrecordedGrace = 10 * time.Minute
+
 func (m *Manager) done(ctx context.Context, hi api.HostImage) (bool, error) {
 	if !m.now().Before(hi.ExpiresAt) {
 		return true, nil
@@ -194,7 +198,9 @@ func (m *Manager) done(ctx context.Context, hi api.HostImage) (bool, error) {
 	}
 	d, err := m.Store.GetDeployment(ctx, hi.Deployment)
 	if errors.Is(err, store.ErrNotFound) {
-		return true, nil
+		// Kits make host images before their deployments are recorded:
+		// one still missing after the grace was never made.
+		return m.now().Sub(hi.CreatedAt) > unrecordedGrace, nil
 	}
 	return err == nil && d.State == api.DeploymentSucceeded, err
 }

@@ -134,7 +134,12 @@ func TestSweepAndGC(t *testing.T) {
 	if r := gc(true); r.Deleted != 0 {
 		t.Fatalf("gc dry run with the host image alive: %+v, want nothing", r)
 	}
+	// A deployment not recorded yet (a kit being signed) keeps it a while.
 	e.mgr.Now = func() time.Time { return e.now.Add(time.Minute) }
+	if n, err := e.mgr.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep a minute after, the deployment not recorded: %d, %v; want it kept", n, err)
+	}
+	e.mgr.Now = func() time.Time { return e.now.Add(11 * time.Minute) }
 	n, err := e.mgr.Sweep(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("sweep with the deployment gone: %d, %v; want it removed", n, err)

@@ -13,7 +13,6 @@ import (
 	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/server/hostimage"
-	"ingot.dev/ingot/server/steps"
 )
 
 type installerInput struct {
@@ -115,15 +114,9 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 	if err != nil {
 		return plan.Plan{}, a.problem(ctx, err)
 	}
-	var vp steps.ValidateParams
-	for _, s := range d.Steps {
-		if s.Name == steps.KindValidate {
-			_ = json.Unmarshal(s.Params, &vp)
-		}
-	}
-	img, err := a.Store.GetImage(ctx, vp.Image)
+	img, err := a.Store.GetImage(ctx, deploymentImage(d))
 	if err != nil {
-		return plan.Plan{}, a.problem(ctx, fmt.Errorf("image %s of deployment %s: %w", vp.Image, d.ID, err))
+		return plan.Plan{}, a.problem(ctx, fmt.Errorf("image %s of deployment %s: %w", deploymentImage(d), d.ID, err))
 	}
 	base := strings.TrimRight(a.PublicURL, "/")
 	lay, err := planLayout(g)
@@ -137,12 +130,21 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 	cfg := hostimage.Config(h, g)
 	cfg.PhoneHome = base + "/v1/deployments/" + string(d.ID) + "/signals"
 	cfg.PhoneHomeToken = token
-	return plan.Plan{
+	p := plan.Plan{
 		Deployment: d.ID, Host: h.Name, Reboot: reboot,
 		Image:  plan.ImageSource{ID: img.ID, Server: base, PublicKey: string(a.SigningKey), Firmware: img.Firmware},
 		Layout: lay,
 		Config: cfg,
-	}, nil
+	}
+	hi, ok, err := a.hostImageOf(ctx, d)
+	if err != nil {
+		return plan.Plan{}, a.problem(ctx, err)
+	}
+	if ok { // the host's config is in the image's layer; the plan keeps the deployment's part
+		p.Image.ID = hi.ID
+		p.Config = plan.HostConfig{PasswordHash: cfg.PasswordHash, PhoneHome: cfg.PhoneHome, PhoneHomeToken: cfg.PhoneHomeToken}
+	}
+	return p, nil
 }
 
 // planLayout is the hostgroup's layout as the installer takes it: the plain

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -200,5 +202,39 @@ func TestDiscoveryActions(t *testing.T) {
 	setHost(api.BootLocal, api.HostDeployed)
 	if r := discover("52:54:00:00:01:03"); r.Action != "local" {
 		t.Errorf("deployed: %+v, want local", r)
+	}
+}
+
+// TestInstallerPlanOfHostImage: once a deployment has a host image (made
+// for a site kit or a per-host ISO), its plan names that image and keeps
+// only the deployment's part of the config; the host's part is in the
+// image's config layer. An expired host image is not used.
+func TestInstallerPlanOfHostImage(t *testing.T) {
+	e := newEnv(t)
+	e.fixtures()
+	ctx := context.Background()
+	res, err := e.admin.Deploy(ctx, api.DeployRequest{Hosts: []string{"web-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Deployments[0]
+	installer := e.installerToken(d.ID, "web-1").WithHeader("X-Ingot-MAC", "52:54:00:00:00:01")
+	now := time.Now()
+	expired := api.HostImage{ID: "sha256:" + strings.Repeat("e", 64), Host: "web-1", Base: imgA, Deployment: d.ID, CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}
+	live := api.HostImage{ID: imgC, Host: "web-1", Base: imgA, Deployment: d.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	for _, hi := range []api.HostImage{expired, live} {
+		if err := e.store.PutHostImage(ctx, hi); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var p plan.Plan
+	if err := installer.Do(ctx, http.MethodGet, "/v1/installer/plan", nil, nil, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Image.ID != imgC {
+		t.Errorf("plan image = %s, want the live host image %s", p.Image.ID, imgC)
+	}
+	if p.Config.Hostname != "" || len(p.Config.SSHKeys) != 0 || p.Config.PhoneHome == "" || p.Config.PhoneHomeToken == "" {
+		t.Errorf("plan config of a host image = %+v, want the phone-home alone", p.Config)
 	}
 }

@@ -62,6 +62,13 @@ func (a *API) createKit(ctx context.Context, in *bodyInput[api.KitRequest]) (*bo
 	opts := planner.Options{CreatedBy: principal(ctx).Name, Timeout: timeout, Now: a.Now(), Kit: &planner.Kit{ID: id, Key: r.KitKey}}
 	spec := sitekit.Spec{ID: id, Created: opts.Now, KitKey: kitKey, KeepTang: r.KeepTang, Plans: map[string][]byte{}}
 	out := api.Kit{ID: id, SigningKey: kit.FormatKey(a.Kits.SignPublic())}
+	var made []string // host images to remove if the kit is not made
+	ok := false
+	defer func() {
+		if !ok {
+			a.removeHostImages(context.WithoutCancel(ctx), made)
+		}
+	}()
 	for i, name := range names {
 		loc := fmt.Sprintf("body.hosts[%d]", i)
 		if r.Hostgroup != "" {
@@ -70,6 +77,15 @@ func (a *API) createKit(ctx context.Context, in *bodyInput[api.KitRequest]) (*bo
 		d, err := a.planOne(ctx, name, loc, opts, false)
 		if err != nil {
 			return nil, err
+		}
+		// The kit carries the host's image: the base's chunks, shared by
+		// every host, and its config layer.
+		hi, carried, err := a.materializeFor(ctx, d)
+		if err != nil {
+			return nil, a.problem(ctx, err)
+		}
+		if carried {
+			made = append(made, hi.ID)
 		}
 		h, p, err := a.kitPlan(ctx, d, r.KeepTang, loc)
 		if err != nil {
@@ -86,6 +102,7 @@ func (a *API) createKit(ctx context.Context, in *bodyInput[api.KitRequest]) (*bo
 	if err := a.Store.CreateDeployments(ctx, out.Deployments); err != nil {
 		return nil, a.problem(ctx, err)
 	}
+	ok = true
 	a.Engine.Wake()
 	return &bodyOutput[api.Kit]{out}, nil
 }

@@ -206,3 +206,5 @@ type fakeHostImages struct{}
 func (fakeHostImages) Materialize(_ context.Context, req hostimage.Request) (hostimage.Result, error) {
 	return hostimage.Result{Image: api.HostImage{ID: imgC, Host: req.Host, Base: req.Base}}, nil
 }
+
+func (fakeHostImages) Remove(context.Context, string) error { return nil }
