@@ -94,7 +94,7 @@ func (c Config) writeConfig(ctx context.Context, p plan.Plan, part, fstype strin
 	if err := unmount(); err != nil {
 		return fail("config", err, "the root filesystem could not be unmounted cleanly")
 	}
-	con.phase("host config written: hostname %s, %d SSH keys, phone-home %t", p.Config.Hostname, len(p.Config.SSHKeys), p.Config.PhoneHome != "")
+	con.phase("host config of %s written: %d SSH keys from the plan, config layer %t, phone-home %t", p.Host, len(p.Config.SSHKeys), c.layer != nil, p.Config.PhoneHome != "")
 	return nil
 }
 

@@ -97,7 +97,7 @@ func (c Config) configureTree(ctx context.Context, p plan.Plan, st *stack, t *tr
 	if err := c.writeHostConfig(t.dir, p.Config, con); err != nil {
 		return StorageReport{}, fail("config", err, "the host config could not be written into the image")
 	}
-	con.phase("host config written: hostname %s, fstab, crypttab, mdadm.conf", p.Config.Hostname)
+	con.phase("host config of %s written (config layer %t), fstab, crypttab, mdadm.conf", p.Host, c.layer != nil)
 	how, err := refreshInitramfs(ctx, r, st.sp, t)
 	if err != nil {
 		return StorageReport{}, fail("initramfs", err, "the image needs initramfs-tools and the layout's packages (imagebuild adds them for the recipe's layout)")

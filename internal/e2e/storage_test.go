@@ -89,7 +89,7 @@ func startStorageVM(t *testing.T, ctx context.Context, l *Lab, m *machine) *lab.
 
 // markStorage marks when the installer finished building the stack.
 func markStorage(ctx context.Context, m *machine) {
-	if _, _, err := m.vm.Console.Wait(ctx, regexp.MustCompile(`ingot: host config written`), 0); err == nil {
+	if _, _, err := m.vm.Console.Wait(ctx, regexp.MustCompile(`ingot: host config of \S+ written`), 0); err == nil {
 		m.set("storage", time.Since(m.on))
 	}
 }

@@ -19,7 +19,8 @@ func (vm *VM) args(ctx context.Context, n *Net) ([]string, error) {
 	if cpu == "" {
 		cpu = "max"
 	}
-	a := []string{"-accel", "tcg", "-cpu", cpu, "-smp", "1", "-m", itoa(mem), "-nographic",
+	cpus := max(c.CPUs, 1)
+	a := []string{"-accel", "tcg", "-cpu", cpu, "-smp", itoa(cpus), "-m", itoa(mem), "-nographic",
 		"-qmp", "unix:" + qemuEscape(vm.QMPPath) + ",server=on,wait=off", "-device", "virtio-rng-pci", "-name", c.Name}
 	fw, err := firmwareArgs(c)
 	if err != nil {

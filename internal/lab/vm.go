@@ -55,6 +55,7 @@ type VMConfig struct {
 	Dir       string // work directory: console log, OVMF vars, QMP socket, TPM state
 	Firmware  Firmware
 	MemoryMiB int // default 1024
+	CPUs      int // virtual CPUs; default 1
 	Disks     []Disk
 	NICs      []NIC // need a Net
 	Kernel    string
