@@ -219,6 +219,8 @@ func TestPlan(t *testing.T) {
 		{name: "removable disk skipped", preset: "single",
 			inv: plan.Inventory{Disks: []plan.Disk{{Name: "sda", Path: "/dev/sda", SizeBytes: 64 << 30, Removable: true, Transport: "usb"}}},
 			err: "removable"},
+		{name: "bios host", preset: "mirror+cis", inv: plan.Inventory{Firmware: api.FirmwareBIOS, Disks: two},
+			err: "legacy BIOS, and layouts other than single are installed for UEFI only"},
 		{name: "invalid layout", preset: "mirror", enc: &Encryption{}, inv: plan.Inventory{Disks: two},
 			err: "encryption: at least one pin"},
 	}

@@ -146,6 +146,11 @@ func checkHost(l Layout, inv plan.Inventory) error {
 		}
 		return fmt.Errorf("encryption.tpm2: the layout seals to a TPM 2.0 but the host has %s: enable the TPM in the firmware, or remove tpm2 from the hostgroup's encryption policy", have)
 	}
+	if inv.Firmware == api.FirmwareBIOS {
+		// The installer puts boot code on a layout's disks for UEFI only
+		// (ESPs and boot entries); a BIOS machine would not boot.
+		return fmt.Errorf("firmware: the host boots with legacy BIOS, and layouts other than single are installed for UEFI only: switch the machine to UEFI, or use the single layout (a whole-disk image) for it")
+	}
 	hasESP := slices.ContainsFunc(l.Filesystems, func(fs Filesystem) bool { return fs.Mount == "/boot/efi" })
 	if inv.Firmware == api.FirmwareUEFI && !hasESP {
 		return fmt.Errorf("filesystems: the host boots with UEFI but the layout mounts no ESP at /boot/efi: add an esp partition with a vfat filesystem")

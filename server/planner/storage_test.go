@@ -3,6 +3,7 @@ package planner
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,12 +35,17 @@ func TestPlanStorage(t *testing.T) {
 			wantErr: "layout: hostgroup web's layout does not fit host h1: encryption.tpm2"},
 		{name: "mirror on one disk", layout: "mirror", inventory: `{"firmware":"uefi","disks":[{"name":"vda","path":"/dev/vda","size_bytes":34359738368}]}`,
 			wantErr: "needs 2 disks, 1 match"},
+		{name: "BIOS host", layout: "mirror", inventory: strings.Replace(strings.Replace(twoDisks, "%s", "false", 1), `"uefi"`, `"bios"`, 1),
+			wantErr: "legacy BIOS, and layouts other than single are installed for UEFI only"},
 		{name: "bad layout", layout: "raid5", wantErr: "layout: hostgroup web: layout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := catalog()
 			c.groups["web"] = api.Hostgroup{Name: "web", ImageSet: "debian", Layout: tt.layout, Encryption: tt.enc}
+			set := c.sets["debian"] // a BIOS variant too, so BIOS hosts get as far as their storage
+			set.Variants = append(slices.Clone(set.Variants), api.Variant{Arch: api.ArchAMD64, Firmware: api.FirmwareBIOS, Image: imgAmdBIOS})
+			c.sets["debian"] = set
 			if tt.inventory != "" {
 				c.hosts["h1"] = api.Host{Name: "h1", Hostgroup: "web", Inventory: api.RawJSON(tt.inventory)}
 			}
