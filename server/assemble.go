@@ -92,8 +92,9 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 		return nil, err
 	}
 	kits := sitekit.Service{Keys: keys, Src: sitekit.Images{Service: images.Service}}
+	n.hostImgs = &hostimage.Manager{Store: n.store, Images: images.Service, TTL: cfg.HostImageTTL}
 	media, err := hostmedia.New(hostmedia.Config{Store: n.store, Secret: deriver.InstallerSecret, Dir: filepath.Join(cfg.DataDir, "media"),
-		InstallerDir: cfg.installerDir(), PublicURL: cfg.PublicURL, TTL: cfg.MediaTTL, Log: log.With("component", "media")})
+		InstallerDir: cfg.installerDir(), PublicURL: cfg.PublicURL, TTL: cfg.MediaTTL, Log: log.With("component", "media"), HostImages: n.hostImgs})
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +115,6 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Write
 	mounts["/media/"] = media
 	plan := planner.New(n.store)
 	n.rollouts = rollout.New(n.store, plan, rollout.Config{Wake: n.engine.Wake, Timeout: cfg.DefaultTimeout}, log.With("component", "rollout"))
-	n.hostImgs = &hostimage.Manager{Store: n.store, Images: images.Service, TTL: cfg.HostImageTTL}
 	n.setChecks = &setcheck.Scheduler{Store: n.store, Images: deepChecker{images}, Interval: cfg.ImageCheckInterval, Log: log.With("component", "setcheck")}
 	deps := httpapi.Deps{Store: n.store, Box: box, Planner: plan, Engine: n.engine, Images: images, Rollouts: n.rollouts, BMC: bmcs, Media: media,
 		Log: log.With("component", "api"), Version: cfg.Version, DefaultTimeout: cfg.DefaultTimeout,

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,19 +81,22 @@ func TestUnpack(t *testing.T) {
 // A bad entry anywhere in the layer is refused before any file is written.
 func TestUnpackRefuses(t *testing.T) {
 	good := entry{name: "etc/hostname", data: "x\n", mode: 0o644}
-	for name, bad := range map[string]entry{
-		"parent path":   {name: "../etc/passwd", data: "x", mode: 0o644},
-		"absolute path": {name: "/etc/passwd", data: "x", mode: 0o644},
-		"unclean path":  {name: "etc//passwd", data: "x", mode: 0o644},
-		"device":        {name: "dev/sda", typ: tar.TypeBlock, mode: 0o600},
-		"hard link":     {name: "etc/shadow", typ: tar.TypeLink, link: "etc/passwd"},
-		"too big":       {name: "etc/big", size: MaxLayerFile + 1, mode: 0o644},
+	for name, tt := range map[string]struct {
+		bad  entry
+		want string
+	}{
+		"parent path":   {entry{name: "../etc/passwd", data: "x", mode: 0o644}, "not a clean relative path"},
+		"absolute path": {entry{name: "/etc/passwd", data: "x", mode: 0o644}, "not a clean relative path"},
+		"unclean path":  {entry{name: "etc//passwd", data: "x", mode: 0o644}, "not a clean relative path"},
+		"device":        {entry{name: "dev/sda", typ: tar.TypeBlock, mode: 0o600}, "files and symlinks only"},
+		"hard link":     {entry{name: "etc/shadow", typ: tar.TypeLink, link: "etc/passwd"}, "files and symlinks only"},
+		"too big":       {entry{name: "etc/big", size: MaxLayerFile + 1, mode: 0o644}, "more than a config file may be"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			root := t.TempDir()
-			_, err := Unpack(root, bytes.NewReader(layer(t, good, bad)))
-			if err == nil || !strings.Contains(err.Error(), "config layer") {
-				t.Fatalf("Unpack = %v, want a config layer error", err)
+			_, err := Unpack(root, bytes.NewReader(layer(t, good, tt.bad)))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Unpack = %v, want an error saying %q", err, tt.want)
 			}
 			if _, err := os.Stat(filepath.Join(root, "etc/hostname")); !os.IsNotExist(err) {
 				t.Errorf("etc/hostname was written before the bad entry was seen (%v)", err)
@@ -108,13 +112,16 @@ func TestRenderLayered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range files {
-		if strings.HasPrefix(f.Path, "/etc/systemd/network/") || f.Path == "/etc/hostname" {
-			t.Errorf("layered render writes %s", f.Path)
-		}
+	has := func(files []File, p string) bool {
+		return slices.ContainsFunc(files, func(f File) bool { return f.Path == p })
 	}
-	if len(files) == 0 {
-		t.Error("layered render has no phone-home files")
+	const dhcp = "/etc/systemd/network/90-ingot-dhcp.network"
+	if has(files, dhcp) || !has(files, FirstbootToken) {
+		t.Errorf("layered render: DHCP default %t (want false), phone-home token %t (want true)", has(files, dhcp), has(files, FirstbootToken))
+	}
+	plain, err := Render(planConfigPhoneHome(), Options{Firstboot: "/bin/true"})
+	if err != nil || !has(plain, dhcp) {
+		t.Errorf("plain render: %v, DHCP default %t; want it there", err, has(plain, dhcp))
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/internal/periodic"
 	"ingot.dev/ingot/server/chunkstore"
+	"ingot.dev/ingot/server/steps"
 	"ingot.dev/ingot/server/store"
 )
 
@@ -119,6 +120,36 @@ func (m *Manager) Materialize(ctx context.Context, req Request) (Result, error) 
 		return Result{}, errors.Join(err, m.Images.Store.Unref(ctx, id))
 	}
 	return Result{Image: hi, NewChunks: int(sink.n.Load()), Took: now.Sub(start)}, nil
+}
+
+// For returns the live host image among his made for deployment dep on
+// base, if there is one.
+func For(his []api.HostImage, dep api.DeploymentID, base string, now time.Time) (api.HostImage, bool) {
+	for _, hi := range his {
+		if hi.Deployment == dep && hi.Base == base && now.Before(hi.ExpiresAt) {
+			return hi, true
+		}
+	}
+	return api.HostImage{}, false
+}
+
+// ForDeployment returns the host image of deployment d (on the image d
+// installs), materializing it if there is none, for media that carry the
+// host's image: site kits and per-host ISOs. d's plan then names it.
+func (m *Manager) ForDeployment(ctx context.Context, d api.Deployment) (api.HostImage, error) {
+	base := steps.ImageOf(d)
+	his, err := m.Store.ListHostImages(ctx)
+	if err != nil {
+		return api.HostImage{}, err
+	}
+	if hi, ok := For(his, d.ID, base, m.now()); ok {
+		return hi, nil
+	}
+	res, err := m.Materialize(ctx, Request{Host: d.Host, Base: base, Deployment: d.ID})
+	if err != nil {
+		return api.HostImage{}, fmt.Errorf("host image of %s for deployment %s: %w", d.Host, d.ID, err)
+	}
+	return res.Image, nil
 }
 
 // manifest reads and verifies a stored image's manifest.

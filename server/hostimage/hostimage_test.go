@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"crypto/ed25519"
+	"encoding/json"
 	"io"
 	"maps"
 	"math/rand/v2"
@@ -22,6 +23,7 @@ import (
 	"ingot.dev/ingot/server/hostimage"
 	"ingot.dev/ingot/server/imagecheck"
 	"ingot.dev/ingot/server/imagecheck/imagechecktest"
+	"ingot.dev/ingot/server/steps"
 	"ingot.dev/ingot/server/store/sqlstore"
 )
 
@@ -244,5 +246,30 @@ func layerFiles(t *testing.T, e *env, p manifest.Payload) map[string]string {
 		}
 		b, _ := io.ReadAll(tr)
 		out[h.Name] = string(b)
+	}
+}
+
+// TestForDeployment: a deployment's host image is made on the image its
+// validate step names, once; a later call (or one after it expired) finds
+// or remakes it.
+func TestForDeployment(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	params, _ := json.Marshal(steps.ValidateParams{Image: e.base})
+	d := api.Deployment{ID: "dep_7", Host: "web-1", Steps: []api.Step{{Name: steps.KindValidate, Params: params}}}
+	hi, err := e.mgr.ForDeployment(ctx, d)
+	if err != nil || hi.Base != e.base || hi.Deployment != d.ID {
+		t.Fatalf("ForDeployment = %+v, %v; want a host image on %s for %s", hi, err, e.base, d.ID)
+	}
+	again, err := e.mgr.ForDeployment(ctx, d)
+	if his, _ := e.store.ListHostImages(ctx); err != nil || again.ID != hi.ID || len(his) != 1 {
+		t.Fatalf("second ForDeployment = %+v, %v, %d records; want the same one", again, err, len(his))
+	}
+	his, _ := e.store.ListHostImages(ctx)
+	if _, ok := hostimage.For(his, d.ID, e.base, e.now.Add(2*time.Hour)); ok {
+		t.Error("For returns an expired host image")
+	}
+	if _, ok := hostimage.For(his, "dep_other", e.base, e.now); ok {
+		t.Error("For returns another deployment's host image")
 	}
 }

@@ -64,6 +64,12 @@ type Config struct {
 	Now       func() time.Time
 	// Build writes the image; default media.BuildHost.
 	Build func(context.Context, media.Config, media.Host) error
+	// HostImages, when set, gives a deployment its host image before its
+	// ISO is minted, so the installer writes the host's image (the base
+	// plus its config layer).
+	HostImages interface {
+		ForDeployment(ctx context.Context, d api.Deployment) (api.HostImage, error)
+	}
 }
 
 // Service mints and serves one-time URLs. It is safe for concurrent use.
@@ -128,6 +134,11 @@ func (s *Service) MintForHost(ctx context.Context, host string) (api.MediaTicket
 func (s *Service) Mint(ctx context.Context, d api.Deployment) (api.MediaTicket, error) {
 	if !waiting(d) {
 		return api.MediaTicket{}, fmt.Errorf("deployment %s of host %s is %s: %w", d.ID, d.Host, phase(d), ErrNotWaiting)
+	}
+	if s.cfg.HostImages != nil {
+		if _, err := s.cfg.HostImages.ForDeployment(ctx, d); err != nil {
+			return api.MediaTicket{}, err
+		}
 	}
 	s.build.Lock() // sweep must not delete an ISO between build and ticket
 	defer s.build.Unlock()

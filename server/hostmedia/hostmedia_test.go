@@ -297,3 +297,37 @@ func TestRealImage(t *testing.T) {
 		t.Errorf("the token is in the log:\n%s", f.log)
 	}
 }
+
+// hostImages records the deployments given their host image, and fails
+// when err is set.
+type hostImages struct {
+	deps []api.DeploymentID
+	err  error
+}
+
+func (h *hostImages) ForDeployment(_ context.Context, d api.Deployment) (api.HostImage, error) {
+	h.deps = append(h.deps, d.ID)
+	return api.HostImage{ID: "sha256:host", Deployment: d.ID}, h.err
+}
+
+// TestMintMakesTheHostImage: the medium's deployment gets its host image
+// before the ISO is built; when that fails, no ISO and no URL.
+func TestMintMakesTheHostImage(t *testing.T) {
+	f := newFixture(t, nil)
+	hi := &hostImages{}
+	f.svc.cfg.HostImages = hi
+	if _, err := f.svc.MintForHost(context.Background(), "web-1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(hi.deps) != 1 || hi.deps[0] != "dep_1" {
+		t.Fatalf("host images made for %v, want dep_1", hi.deps)
+	}
+	hi.err = errors.New("chunk store full")
+	f.svc.Revoke("dep_1") // the next mint builds again
+	if _, err := f.svc.MintForHost(context.Background(), "web-1"); err == nil || !strings.Contains(err.Error(), "chunk store full") {
+		t.Fatalf("mint with the host image failing: %v", err)
+	}
+	if len(f.built) != 1 {
+		t.Errorf("%d ISOs built, want only the first", len(f.built))
+	}
+}

@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 // it POST /v1/hosts/{name}/image answers 501.
 type HostImages interface {
 	Materialize(ctx context.Context, req hostimage.Request) (hostimage.Result, error)
+	ForDeployment(ctx context.Context, d api.Deployment) (api.HostImage, error)
 	Remove(ctx context.Context, id string) error
 }
 
@@ -81,50 +80,15 @@ func (a *API) materializeHostImage(ctx context.Context, in *namedBodyInput[HostI
 	return &bodyOutput[HostImageResult]{HostImageResult{HostImage: res.Image, NewChunks: res.NewChunks, Took: res.Took.Round(time.Millisecond).String()}}, nil
 }
 
-// deploymentImage is the image deployment d validated and installs.
-func deploymentImage(d api.Deployment) string {
-	var vp steps.ValidateParams
-	for _, s := range d.Steps {
-		if s.Name == steps.KindValidate {
-			_ = json.Unmarshal(s.Params, &vp)
-		}
-	}
-	return vp.Image
-}
-
-// hostImageOf returns the live host image made for deployment d on its
-// base image, if there is one.
+// hostImageOf returns the live host image made for deployment d, if there
+// is one.
 func (a *API) hostImageOf(ctx context.Context, d api.Deployment) (api.HostImage, bool, error) {
 	his, err := a.Store.ListHostImages(ctx)
 	if err != nil {
 		return api.HostImage{}, false, err
 	}
-	base, now := deploymentImage(d), a.Now()
-	for _, hi := range his {
-		if hi.Deployment == d.ID && hi.Base == base && now.Before(hi.ExpiresAt) {
-			return hi, true, nil
-		}
-	}
-	return api.HostImage{}, false, nil
-}
-
-// materializeFor makes the host image of deployment d, for media that carry
-// the host's image (site kits, per-host ISOs): d's plan then names it, and
-// the installer applies its config layer. It reuses one already made, and
-// does nothing on a server without host images. The image lives until d
-// succeeds or it expires.
-func (a *API) materializeFor(ctx context.Context, d api.Deployment) (api.HostImage, bool, error) {
-	if a.HostImages == nil {
-		return api.HostImage{}, false, nil
-	}
-	if hi, ok, err := a.hostImageOf(ctx, d); ok || err != nil {
-		return hi, ok, err
-	}
-	res, err := a.HostImages.Materialize(ctx, hostimage.Request{Host: d.Host, Base: deploymentImage(d), Deployment: d.ID})
-	if err != nil {
-		return api.HostImage{}, false, fmt.Errorf("host image of %s for deployment %s: %w", d.Host, d.ID, err)
-	}
-	return res.Image, true, nil
+	hi, ok := hostimage.For(his, d.ID, steps.ImageOf(d), a.Now())
+	return hi, ok, nil
 }
 
 // removeHostImages removes host images made for something that was then

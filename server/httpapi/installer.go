@@ -13,6 +13,7 @@ import (
 	"ingot.dev/ingot/installer/layout"
 	"ingot.dev/ingot/installer/plan"
 	"ingot.dev/ingot/server/hostimage"
+	"ingot.dev/ingot/server/steps"
 )
 
 type installerInput struct {
@@ -114,9 +115,9 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 	if err != nil {
 		return plan.Plan{}, a.problem(ctx, err)
 	}
-	img, err := a.Store.GetImage(ctx, deploymentImage(d))
+	img, err := a.Store.GetImage(ctx, steps.ImageOf(d))
 	if err != nil {
-		return plan.Plan{}, a.problem(ctx, fmt.Errorf("image %s of deployment %s: %w", deploymentImage(d), d.ID, err))
+		return plan.Plan{}, a.problem(ctx, fmt.Errorf("image %s of deployment %s: %w", steps.ImageOf(d), d.ID, err))
 	}
 	base := strings.TrimRight(a.PublicURL, "/")
 	lay, err := planLayout(g)

@@ -61,15 +61,9 @@ func TestDiscovery(t *testing.T) {
 
 func TestInstallerPlanNeedsTheBoundToken(t *testing.T) {
 	e := newEnv(t)
-	e.fixtures()
 	ctx := context.Background()
-	res, err := e.admin.Deploy(ctx, api.DeployRequest{Hosts: []string{"web-1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := res.Deployments[0]
+	d, installer := e.deployWeb1()
 	bare := e.installerToken(d.ID, "web-1")
-	installer := bare.WithHeader("X-Ingot-MAC", "52:54:00:00:00:01")
 	var p plan.Plan
 	if err := installer.Do(ctx, http.MethodGet, "/v1/installer/plan", nil, nil, &p); err != nil {
 		t.Fatal(err)
@@ -100,6 +94,19 @@ func TestInstallerPlanNeedsTheBoundToken(t *testing.T) {
 	if err := e.admin.Do(ctx, http.MethodGet, "/v1/installer/plan", nil, nil, nil); client.StatusOf(err) != 403 {
 		t.Errorf("admin token: %v, want 403", err)
 	}
+}
+
+// deployWeb1 loads the fixtures, deploys web-1 and returns the deployment
+// and its installer's client: the deployment's token, from web-1's MAC.
+func (e *env) deployWeb1() (api.Deployment, *client.Client) {
+	e.t.Helper()
+	e.fixtures()
+	res, err := e.admin.Deploy(context.Background(), api.DeployRequest{Hosts: []string{"web-1"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	d := res.Deployments[0]
+	return d, e.installerToken(d.ID, "web-1").WithHeader("X-Ingot-MAC", "52:54:00:00:00:01")
 }
 
 func (e *env) installerToken(id api.DeploymentID, host string) *client.Client {
@@ -211,14 +218,8 @@ func TestDiscoveryActions(t *testing.T) {
 // image's config layer. An expired host image is not used.
 func TestInstallerPlanOfHostImage(t *testing.T) {
 	e := newEnv(t)
-	e.fixtures()
 	ctx := context.Background()
-	res, err := e.admin.Deploy(ctx, api.DeployRequest{Hosts: []string{"web-1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := res.Deployments[0]
-	installer := e.installerToken(d.ID, "web-1").WithHeader("X-Ingot-MAC", "52:54:00:00:00:01")
+	d, installer := e.deployWeb1()
 	now := time.Now()
 	expired := api.HostImage{ID: "sha256:" + strings.Repeat("e", 64), Host: "web-1", Base: imgA, Deployment: d.ID, CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}
 	live := api.HostImage{ID: imgC, Host: "web-1", Base: imgA, Deployment: d.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}

@@ -80,11 +80,11 @@ func (a *API) createKit(ctx context.Context, in *bodyInput[api.KitRequest]) (*bo
 		}
 		// The kit carries the host's image: the base's chunks, shared by
 		// every host, and its config layer.
-		hi, carried, err := a.materializeFor(ctx, d)
-		if err != nil {
-			return nil, a.problem(ctx, err)
-		}
-		if carried {
+		if a.HostImages != nil {
+			hi, err := a.HostImages.ForDeployment(ctx, d)
+			if err != nil {
+				return nil, a.problem(ctx, err)
+			}
 			made = append(made, hi.ID)
 		}
 		h, p, err := a.kitPlan(ctx, d, r.KeepTang, loc)

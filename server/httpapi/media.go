@@ -38,13 +38,6 @@ func (a *API) registerMedia() {
 			if a.Media == nil {
 				return nil, huma.Error501NotImplemented("this server builds no per-host media")
 			}
-			// The medium's deployment installs the host's image: the base
-			// plus its config layer.
-			if d, err := a.Store.ActiveDeployment(ctx, h.Name); err == nil {
-				if _, _, err := a.materializeFor(ctx, d); err != nil {
-					return nil, a.problem(ctx, err)
-				}
-			}
 			t, err := a.Media.MintForHost(ctx, h.Name)
 			if errors.Is(err, hostmedia.ErrNotWaiting) {
 				return nil, huma.Error409Conflict(err.Error())

@@ -16,14 +16,8 @@ import (
 // escrow.
 func TestRecoveryEscrow(t *testing.T) {
 	e := newEnv(t)
-	e.fixtures()
 	ctx := context.Background()
-	res, err := e.admin.Deploy(ctx, api.DeployRequest{Hosts: []string{"web-1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := res.Deployments[0]
-	installer := e.installerToken(d.ID, "web-1").WithHeader("X-Ingot-MAC", "52:54:00:00:00:01")
+	d, installer := e.deployWeb1()
 	body := api.RecoveryEscrow{Keys: []api.RecoveryKey{{Volume: "crypt", Device: "/dev/md/md-data", Passphrase: "p4ss-phrase"}}}
 	post := func(c *client.Client, b any) error {
 		return c.Do(ctx, http.MethodPost, "/v1/installer/recovery-keys", nil, b, nil)

@@ -208,3 +208,7 @@ func (fakeHostImages) Materialize(_ context.Context, req hostimage.Request) (hos
 }
 
 func (fakeHostImages) Remove(context.Context, string) error { return nil }
+
+func (fakeHostImages) ForDeployment(_ context.Context, d api.Deployment) (api.HostImage, error) {
+	return api.HostImage{ID: imgC, Host: d.Host, Deployment: d.ID}, nil
+}

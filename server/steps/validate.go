@@ -26,6 +26,20 @@ type ValidateParams struct {
 	Storage []string `json:"storage,omitempty"`
 }
 
+// ImageOf is the image deployment d installs: the one its validate step
+// names.
+func ImageOf(d api.Deployment) string {
+	for _, s := range d.Steps {
+		if s.Name == KindValidate {
+			var p ValidateParams
+			if json.Unmarshal(s.Params, &p) == nil {
+				return p.Image
+			}
+		}
+	}
+	return ""
+}
+
 // Validate checks at run time that the plan still holds: the host is still
 // in the hostgroup, the hostgroup still uses the image set, and the chosen
 // variant still has the chosen image.
