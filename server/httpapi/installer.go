@@ -115,9 +115,10 @@ func (a *API) renderPlan(ctx context.Context, d api.Deployment, token string) (p
 	if err != nil {
 		return plan.Plan{}, a.problem(ctx, err)
 	}
-	img, err := a.Store.GetImage(ctx, steps.ImageOf(d))
+	imgID := steps.ImageOf(d)
+	img, err := a.Store.GetImage(ctx, imgID)
 	if err != nil {
-		return plan.Plan{}, a.problem(ctx, fmt.Errorf("image %s of deployment %s: %w", steps.ImageOf(d), d.ID, err))
+		return plan.Plan{}, a.problem(ctx, fmt.Errorf("image %s of deployment %s: %w", imgID, d.ID, err))
 	}
 	base := strings.TrimRight(a.PublicURL, "/")
 	lay, err := planLayout(g)

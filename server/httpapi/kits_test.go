@@ -212,6 +212,9 @@ func TestCreateKitEncryption(t *testing.T) {
 				if ds, err := e.admin.Deployments().All(ctx, nil); err != nil || len(ds) != 0 {
 					t.Errorf("a refused kit left deployments: %+v, %v", ds, err)
 				}
+				if len(e.hostImgs.removed) != 1 {
+					t.Errorf("a refused kit removed %d host images, want the one it made for site-1", len(e.hostImgs.removed))
+				}
 				return
 			}
 			if err != nil {

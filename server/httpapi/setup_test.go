@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,14 +45,15 @@ func (nopWaker) Wake() {}
 
 // env is an API on a real SQLite store, served on loopback.
 type env struct {
-	t      *testing.T
-	dir    string
-	store  store.Store
-	builds *builds.Runner // not running: startBuilds runs it
-	url    string
-	admin  *client.Client
-	secret string // the admin token's secret
-	images images
+	t        *testing.T
+	dir      string
+	store    store.Store
+	builds   *builds.Runner // not running: startBuilds runs it
+	url      string
+	admin    *client.Client
+	secret   string // the admin token's secret
+	images   images
+	hostImgs *fakeHostImages
 }
 
 func (e *env) adminSecret() string { return e.secret }
@@ -81,10 +83,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
+	hostImgs := &fakeHostImages{}
 	httpapi.New(mux, httpapi.Deps{Store: st, Box: box, Planner: planner.New(st), Engine: nopWaker{}, Images: imgs,
 		Rollouts: rollout.New(st, planner.New(st), rollout.Config{}, slog.New(slog.DiscardHandler)), Builds: runner,
 		SetChecker: &setcheck.Scheduler{Store: st, Images: checkedImages{imgs}, Log: slog.New(slog.DiscardHandler)},
-		HostImages: fakeHostImages{}, Media: fakeMedia{},
+		HostImages: hostImgs, Media: fakeMedia{},
 		Kits: sitekit.Service{Keys: keys, Src: sitekit.Images{Service: imgs.Service}}, SigningKey: imgs.publicKey(t),
 		BMC: fakeBMCs{machines: map[string]redfish.Inventory{
 			"https://bmc-1.example": machine("SER-1", "node-1.example", "52:54:00:aa:00:01"),
@@ -94,7 +97,7 @@ func newEnv(t *testing.T) *env {
 		InstallerSecret: testInstallerSecret, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, dir: dir, store: st, url: srv.URL, builds: runner, images: imgs}
+	e := &env{t: t, dir: dir, store: st, url: srv.URL, builds: runner, images: imgs, hostImgs: hostImgs}
 	e.admin, e.secret = e.tokenSecret("admin")
 	return e
 }
@@ -201,14 +204,23 @@ func (e *env) queuedBuild(id api.BuildID, set string) {
 
 // fakeHostImages materializes nothing: the fixtures' images have no
 // chunks. TestHostImageOverHTTP uses the real manager.
-type fakeHostImages struct{}
+// It records the host images it was asked to remove.
+type fakeHostImages struct {
+	mu      sync.Mutex
+	removed []string
+}
 
-func (fakeHostImages) Materialize(_ context.Context, req hostimage.Request) (hostimage.Result, error) {
+func (*fakeHostImages) Materialize(_ context.Context, req hostimage.Request) (hostimage.Result, error) {
 	return hostimage.Result{Image: api.HostImage{ID: imgC, Host: req.Host, Base: req.Base}}, nil
 }
 
-func (fakeHostImages) Remove(context.Context, string) error { return nil }
+func (f *fakeHostImages) Remove(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.removed = append(f.removed, id)
+	return nil
+}
 
-func (fakeHostImages) ForDeployment(_ context.Context, d api.Deployment) (api.HostImage, error) {
+func (*fakeHostImages) ForDeployment(_ context.Context, d api.Deployment) (api.HostImage, error) {
 	return api.HostImage{ID: imgC, Host: d.Host, Deployment: d.ID}, nil
 }
