@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"ingot.dev/ingot/image/grubpc"
 	"ingot.dev/ingot/internal/testenv"
 )
 
@@ -127,6 +128,16 @@ func TestAssembleCIS(t *testing.T) {
 	// GRUB's BIOS stages: boot.img in the MBR points at core.img.
 	if whole[510] != 0x55 || whole[511] != 0xAA || !bytes.Equal(whole[biosBootFirst*sector:biosBootFirst*sector+4], mustRead(t, filepath.Join(cfg.OutDir, "grub-i386-pc.img"))[:4]) {
 		t.Error("core.img is not at the start of the BIOS boot partition")
+	}
+	// The installer lifts the boot code from the disk payload's first 4 MiB
+	// to put it on a layout's disks.
+	code, err := grubpc.Read(bytes.NewReader(whole[:align]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	core := mustRead(t, filepath.Join(cfg.OutDir, "grub-i386-pc.img"))
+	if !bytes.Equal(code.Core[grubpc.Sector:len(core)], core[grubpc.Sector:]) || !bytes.Equal(code.Boot[:440], whole[:440]) {
+		t.Error("grubpc.Read of the disk's first 4 MiB does not return the boot code installed there")
 	}
 }
 

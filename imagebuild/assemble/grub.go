@@ -2,12 +2,12 @@ package assemble
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"ingot.dev/ingot/image/grubpc"
 	"ingot.dev/ingot/imagebuild/internal/hostcmd"
 )
 
@@ -58,15 +58,6 @@ func mkimage(ctx context.Context, dir, platform, espSerial string, extra ...stri
 	return out, nil
 }
 
-// Offsets in GRUB's i386-pc boot.img and in the first sector of core.img
-// (grub/include/grub/i386/pc/boot.h, util/setup.c).
-const (
-	bootKernelSector = 0x5c  // u64: LBA where core.img starts
-	bootDriveCheck   = 0x66  // 2-byte jump replaced by NOPs for hard disks
-	mbrBootCodeLen   = 440   // boot code ends where the disk signature starts
-	blocklistOffset  = 0x1f4 // last 12 bytes of core.img's first sector
-)
-
 // installBIOS writes core.img at lba (the BIOS boot partition) and boot.img
 // into the MBR, doing what grub-bios-setup does for a GPT disk, but on a
 // file: no device, no loop mount.
@@ -79,25 +70,5 @@ func installBIOS(disk *os.File, coreImg string, lba, partSectors uint64) error {
 	if err != nil {
 		return fmt.Errorf("grub boot.img: %w", err)
 	}
-	if len(boot) != sector {
-		return fmt.Errorf("grub boot.img: %d bytes, want %d", len(boot), sector)
-	}
-	sectors := (uint64(len(core)) + sector - 1) / sector
-	if sectors > partSectors {
-		return fmt.Errorf("grub core.img: %d sectors do not fit the %d-sector BIOS boot partition", sectors, partSectors)
-	}
-	// The blocklist tells diskboot.img where the rest of core.img is.
-	bl := core[blocklistOffset:]
-	binary.LittleEndian.PutUint64(bl[0:], lba+1)
-	binary.LittleEndian.PutUint16(bl[8:], uint16(sectors-1))
-	binary.LittleEndian.PutUint16(bl[10:], 0x820)
-	binary.LittleEndian.PutUint64(boot[bootKernelSector:], lba)
-	boot[bootDriveCheck], boot[bootDriveCheck+1] = 0x90, 0x90
-	if _, err := disk.WriteAt(core, int64(lba)*sector); err != nil {
-		return fmt.Errorf("writing grub core.img: %w", err)
-	}
-	if _, err := disk.WriteAt(boot[:mbrBootCodeLen], 0); err != nil {
-		return fmt.Errorf("writing grub boot.img: %w", err)
-	}
-	return nil
+	return grubpc.Code{Boot: boot, Core: core}.Install(disk, lba, partSectors)
 }
