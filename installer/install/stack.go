@@ -25,6 +25,8 @@ type StorageReport struct {
 	// Recovery lists the LUKS volumes whose recovery passphrase was
 	// escrowed to the server.
 	Recovery []string `json:"recovery,omitempty"`
+	// BIOSBoot lists the disks that got GRUB's legacy-BIOS boot code.
+	BIOSBoot []string `json:"bios_boot,omitempty"`
 }
 
 // installStack builds the layout's storage stack, writes the image's
@@ -48,6 +50,14 @@ func (c Config) installStack(ctx context.Context, p plan.Plan, src stream.Source
 	var rep StorageReport
 	if err == nil {
 		rep, err = c.configureStack(ctx, p, st, con)
+	}
+	if err == nil {
+		rep.BIOSBoot, err = biosBootCode(ctx, src, m, st.sp)
+		if err != nil {
+			err = fail("boot", err, "GRUB's BIOS boot code could not be put on the disks; the image's disk payload holds it (build the image with firmware bios or both)")
+		} else if len(rep.BIOSBoot) > 0 {
+			con.phase("GRUB BIOS boot code written to %s", strings.Join(rep.BIOSBoot, ", "))
+		}
 	}
 	if err != nil {
 		if uerr := st.undo(ctx); uerr != nil {

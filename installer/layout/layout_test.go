@@ -203,6 +203,7 @@ func TestPlan(t *testing.T) {
 		preset string
 		enc    *Encryption
 		inv    plan.Inventory
+		edit   func(*Layout)
 		err    string
 	}{
 		{name: "single", preset: "single", inv: plan.Inventory{Firmware: api.FirmwareUEFI, Disks: two}},
@@ -219,14 +220,23 @@ func TestPlan(t *testing.T) {
 		{name: "removable disk skipped", preset: "single",
 			inv: plan.Inventory{Disks: []plan.Disk{{Name: "sda", Path: "/dev/sda", SizeBytes: 64 << 30, Removable: true, Transport: "usb"}}},
 			err: "removable"},
-		{name: "bios host", preset: "mirror+cis", inv: plan.Inventory{Firmware: api.FirmwareBIOS, Disks: two},
-			err: "legacy BIOS, and layouts other than single are installed for UEFI only"},
+		{name: "bios mirror", preset: "mirror+cis", inv: plan.Inventory{Firmware: api.FirmwareBIOS, Disks: two}},
+		{name: "bios without bios-boot", preset: "mirror", inv: plan.Inventory{Firmware: api.FirmwareBIOS, Disks: two},
+			edit: func(l *Layout) { l.Disks[0].Partitions = l.Disks[0].Partitions[1:] },
+			err:  "disks[0]: the host boots with legacy BIOS but disk group os, which holds the ESP, has no bios-boot partition"},
+		{name: "bios without esp", preset: "single", inv: plan.Inventory{Firmware: api.FirmwareBIOS, Disks: two},
+			edit: func(l *Layout) { l.Filesystems = l.Filesystems[1:] },
+			err:  "legacy BIOS and GRUB reads the kernel from the ESP, but the layout mounts no ESP"},
 		{name: "invalid layout", preset: "mirror", enc: &Encryption{}, inv: plan.Inventory{Disks: two},
 			err: "encryption: at least one pin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sp, err := Plan(mustPreset(t, tt.preset, tt.enc), tt.inv)
+			l := mustPreset(t, tt.preset, tt.enc)
+			if tt.edit != nil {
+				tt.edit(&l)
+			}
+			sp, err := Plan(l, tt.inv)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("Plan error = %v, want %q", err, tt.err)

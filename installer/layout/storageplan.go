@@ -146,14 +146,20 @@ func checkHost(l Layout, inv plan.Inventory) error {
 		}
 		return fmt.Errorf("encryption.tpm2: the layout seals to a TPM 2.0 but the host has %s: enable the TPM in the firmware, or remove tpm2 from the hostgroup's encryption policy", have)
 	}
-	if inv.Firmware == api.FirmwareBIOS {
-		// The installer puts boot code on a layout's disks for UEFI only
-		// (ESPs and boot entries); a BIOS machine would not boot.
-		return fmt.Errorf("firmware: the host boots with legacy BIOS, and layouts other than single are installed for UEFI only: switch the machine to UEFI, or use the single layout (a whole-disk image) for it")
-	}
-	hasESP := slices.ContainsFunc(l.Filesystems, func(fs Filesystem) bool { return fs.Mount == "/boot/efi" })
-	if inv.Firmware == api.FirmwareUEFI && !hasESP {
+	i := slices.IndexFunc(l.Filesystems, func(fs Filesystem) bool { return fs.Mount == "/boot/efi" })
+	switch {
+	case inv.Firmware == api.FirmwareUEFI && i < 0:
 		return fmt.Errorf("filesystems: the host boots with UEFI but the layout mounts no ESP at /boot/efi: add an esp partition with a vfat filesystem")
+	case inv.Firmware == api.FirmwareBIOS && i < 0:
+		// GRUB's BIOS core finds the ESP and reads the kernel from it.
+		return fmt.Errorf("filesystems: the host boots with legacy BIOS and GRUB reads the kernel from the ESP, but the layout mounts no ESP at /boot/efi: add an esp partition with a vfat filesystem")
+	case inv.Firmware == api.FirmwareBIOS:
+		for gi, g := range l.Disks {
+			hasESP := slices.ContainsFunc(g.Partitions, func(p Partition) bool { return p.Name == l.Filesystems[i].Device })
+			if hasESP && !slices.ContainsFunc(g.Partitions, func(p Partition) bool { return p.Type == BIOSBoot }) {
+				return fmt.Errorf("disks[%d]: the host boots with legacy BIOS but disk group %s, which holds the ESP, has no bios-boot partition for GRUB's boot code: add one (1 MiB, type bios-boot), or switch the machine to UEFI", gi, g.Name)
+			}
+		}
 	}
 	return nil
 }

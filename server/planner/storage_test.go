@@ -35,8 +35,8 @@ func TestPlanStorage(t *testing.T) {
 			wantErr: "layout: hostgroup web's layout does not fit host h1: encryption.tpm2"},
 		{name: "mirror on one disk", layout: "mirror", inventory: `{"firmware":"uefi","disks":[{"name":"vda","path":"/dev/vda","size_bytes":34359738368}]}`,
 			wantErr: "needs 2 disks, 1 match"},
-		{name: "BIOS host", layout: "mirror", inventory: strings.Replace(strings.Replace(twoDisks, "%s", "false", 1), `"uefi"`, `"bios"`, 1),
-			wantErr: "legacy BIOS, and layouts other than single are installed for UEFI only"},
+		{name: "BIOS host", layout: "mirror+cis", inventory: strings.Replace(strings.Replace(twoDisks, "%s", "false", 1), `"uefi"`, `"bios"`, 1),
+			want: []string{"part 1               /dev/vda1               1MiB                 bios-boot", "/dev/vdb1", "raid1 md-data"}},
 		{name: "bad layout", layout: "raid5", wantErr: "layout: hostgroup web: layout"},
 	}
 	for _, tt := range tests {
