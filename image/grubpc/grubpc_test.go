@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // disk is an in-memory disk.
@@ -123,7 +125,7 @@ func TestRefuses(t *testing.T) {
 func TestGRUBBootImg(t *testing.T) {
 	boot, err := os.ReadFile("/usr/lib/grub/i386-pc/boot.img")
 	if err != nil {
-		t.Skipf("no GRUB i386-pc boot.img on this machine (grub-pc-bin): %v", err)
+		testenv.Skip(t, "no GRUB i386-pc boot.img on this machine (Debian package grub-pc-bin): %v", err)
 	}
 	c := code()
 	c.Boot = boot

@@ -20,23 +20,31 @@ import (
 // first 4 MiB (imagebuild/assemble).
 const bootCodeHead = 4 << 20
 
-// biosBootCode copies GRUB's legacy-BIOS boot code from the image's disk
-// payload onto every disk of the plan with a bios-boot partition: boot.img
-// in the MBR, core.img in the partition. The core finds the ESP by its FAT
-// serial, which every copy of the ESP payload shares, so the machine boots
-// from any disk of a mirror. It returns the disks written; none when the
-// image is for UEFI only or the layout has no bios-boot partition.
-func biosBootCode(ctx context.Context, src stream.Source, m *manifest.Manifest, sp layout.StoragePlan) ([]string, error) {
-	type target struct {
-		path      string
-		lba, size uint64
-	}
-	var targets []target
+// biosBoot is GRUB's legacy-BIOS boot code, read from the image's disk
+// payload, and the disks of the plan it goes on: boot.img in the MBR,
+// core.img in the disk's bios-boot partition. The core finds the ESP by its
+// FAT serial, which every copy of the ESP payload shares, so the machine
+// boots from any disk of a mirror.
+type biosBoot struct {
+	code    grubpc.Code
+	targets []bootTarget
+}
+
+type bootTarget struct {
+	path      string
+	lba, size uint64 // the bios-boot partition, in sectors
+}
+
+// planBIOSBoot fetches and verifies the boot code before any disk is
+// touched. It returns nil when the image is for UEFI only or the layout has
+// no bios-boot partition.
+func planBIOSBoot(ctx context.Context, src stream.Source, m *manifest.Manifest, sp layout.StoragePlan) (*biosBoot, error) {
+	var targets []bootTarget
 	for _, d := range sp.Disks {
 		i := slices.IndexFunc(d.Partitions, func(p layout.PlannedPartition) bool { return p.Type == layout.BIOSBoot })
 		if i >= 0 {
 			p := d.Partitions[i]
-			targets = append(targets, target{d.Disk.Path, uint64(p.Start / grubpc.Sector), uint64(p.Size / grubpc.Sector)})
+			targets = append(targets, bootTarget{d.Disk.Path, uint64(p.Start / grubpc.Sector), uint64(p.Size / grubpc.Sector)})
 		}
 	}
 	if len(targets) == 0 || !api.Firmware(m.Firmware).Fits(api.FirmwareBIOS) {
@@ -46,9 +54,17 @@ func biosBootCode(ctx context.Context, src stream.Source, m *manifest.Manifest, 
 	if err != nil {
 		return nil, err
 	}
+	return &biosBoot{code: code, targets: targets}, nil
+}
+
+// write puts the boot code on every target disk and returns their paths.
+func (b *biosBoot) write() ([]string, error) {
+	if b == nil {
+		return nil, nil
+	}
 	var done []string
-	for _, t := range targets {
-		if err := writeBootCode(code, t.path, t.lba, t.size); err != nil {
+	for _, t := range b.targets {
+		if err := writeBootCode(b.code, t.path, t.lba, t.size); err != nil {
 			return done, err
 		}
 		done = append(done, t.path)

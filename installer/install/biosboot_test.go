@@ -97,7 +97,11 @@ func TestBIOSBootCode(t *testing.T) {
 	dir := t.TempDir()
 	sp := biosPlan(t, dir)
 	m, store, want := bootImage(t, "both")
-	done, err := biosBootCode(ctx, store, m, sp)
+	b, err := planBIOSBoot(ctx, store, m, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := b.write()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +133,18 @@ func TestBIOSBootCodeNone(t *testing.T) {
 	dir := t.TempDir()
 	sp := biosPlan(t, dir)
 	m, store, _ := bootImage(t, "uefi")
-	if done, err := biosBootCode(ctx, store, m, sp); err != nil || len(done) != 0 {
+	b, err := planBIOSBoot(ctx, store, m, sp)
+	if err != nil || b != nil {
+		t.Errorf("a UEFI image: boot code %v (%v), want none", b, err)
+	}
+	if done, err := b.write(); err != nil || len(done) != 0 {
 		t.Errorf("a UEFI image: boot code written to %v (%v), want none", done, err)
 	}
 
 	m, store, _ = bootImage(t, "bios")
 	store[m.Payloads[0].Chunks[0].Hash] = store[m.Payloads[0].Chunks[1].Hash] // chunk 0 swapped
-	_, err := biosBootCode(ctx, store, m, sp)
+	// A changed chunk is refused while planning, before any disk is touched.
+	_, err = planBIOSBoot(ctx, store, m, sp)
 	if err == nil || !strings.Contains(err.Error(), "fetching the BIOS boot code of image boot-test") {
 		t.Fatalf("a changed chunk: err = %v", err)
 	}

@@ -24,11 +24,13 @@ type stack struct {
 	sp       layout.StoragePlan
 	steps    []storage.Step
 	payloads map[string]manifest.Payload // filesystem device -> its fs-image payload
+	bios     *biosBoot                   // nil: no BIOS boot code to write
 }
 
-// planStack resolves the plan's layout against the inventory and matches
-// every filesystem with the image's fs-image payload for its mount point.
-func (c Config) planStack(p plan.Plan, m *manifest.Manifest) (*stack, error) {
+// planStack resolves the plan's layout against the inventory, matches
+// every filesystem with the image's fs-image payload for its mount point
+// and fetches the BIOS boot code, all before a disk is touched.
+func (c Config) planStack(ctx context.Context, p plan.Plan, src stream.Source, m *manifest.Manifest) (*stack, error) {
 	l, err := layout.Parse(p.Layout.Spec)
 	if err != nil {
 		return nil, fail("layout", err, "the hostgroup's layout does not parse; fix it (docs/layouts.md) and redeploy")
@@ -48,6 +50,9 @@ func (c Config) planStack(p plan.Plan, m *manifest.Manifest) (*stack, error) {
 	if _, ok := st.payloads[rootFS(sp).Device]; !ok {
 		return nil, fail("image", fmt.Errorf("image %s has no fs-image payload for / (role root)", m.Name),
 			"build the image with the hostgroup's layout (recipe layout: preset) so it has one filesystem payload per mount point")
+	}
+	if st.bios, err = planBIOSBoot(ctx, src, m, sp); err != nil {
+		return nil, fail("image", err, "the image's BIOS boot code cannot be fetched or does not verify; no disk was touched; check the image's chunks")
 	}
 	return st, nil
 }

@@ -33,7 +33,7 @@ type StorageReport struct {
 // filesystem payloads onto it and configures the installed system. A failure
 // after the stack is built tears it down again.
 func (c Config) installStack(ctx context.Context, p plan.Plan, src stream.Source, m *manifest.Manifest, con *console) (map[string]any, error) {
-	st, err := c.planStack(p, m)
+	st, err := c.planStack(ctx, p, src, m)
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +52,9 @@ func (c Config) installStack(ctx context.Context, p plan.Plan, src stream.Source
 		rep, err = c.configureStack(ctx, p, st, con)
 	}
 	if err == nil {
-		rep.BIOSBoot, err = biosBootCode(ctx, src, m, st.sp)
+		rep.BIOSBoot, err = st.bios.write()
 		if err != nil {
-			err = fail("boot", err, "GRUB's BIOS boot code could not be put on the disks; the image's disk payload holds it (build the image with firmware bios or both)")
+			err = fail("boot", err, "GRUB's BIOS boot code could not be written to the disks; check the disks and redeploy")
 		} else if len(rep.BIOSBoot) > 0 {
 			con.phase("GRUB BIOS boot code written to %s", strings.Join(rep.BIOSBoot, ", "))
 		}
