@@ -107,6 +107,12 @@ func diskArgs(disks []Disk) []string {
 		drive := fmt.Sprintf("if=none,id=%s,format=%s,file=%s", id, format, qemuEscape(d.Path))
 		if d.ReadOnly {
 			drive += ",readonly=on"
+		} else {
+			// Zeros the guest writes (an md resync of a blank mirror
+			// copies a whole disk of them) and its discards stay holes
+			// in the host file: a 13 GiB mirror member would otherwise
+			// take 13 GiB of the host's disk.
+			drive += ",discard=unmap,detect-zeroes=unmap"
 		}
 		dev := ""
 		switch d.Bus {

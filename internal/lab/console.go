@@ -13,6 +13,9 @@ type Console struct {
 	Path   string
 	file   *os.File
 	exited <-chan struct{} // closed when qemu exits
+	// stalled says why the guest makes no progress when qemu has
+	// stopped it (a failed disk write on the host), or "".
+	stalled func() string
 }
 
 func newConsole(path string) (*Console, error) {
@@ -49,7 +52,11 @@ func (c *Console) Wait(ctx context.Context, re *regexp.Regexp, from int) (string
 			}
 			continue // it printed the match on its way out
 		case <-ctx.Done():
-			return "", from, fmt.Errorf("waiting for %q on the console (%s): %w; last output:\n%s", re, c.Path, ctx.Err(), tail(text, 2000))
+			why := ""
+			if c.stalled != nil {
+				why = c.stalled()
+			}
+			return "", from, fmt.Errorf("waiting for %q on the console (%s): %w%s; last output:\n%s", re, c.Path, ctx.Err(), why, tail(text, 2000))
 		case <-t.C:
 		}
 	}

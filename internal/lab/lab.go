@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 )
 
@@ -25,6 +26,26 @@ func Require(t testing.TB, tools ...string) {
 		t.Fatalf("VM tier: %s (CI machines must have it: see .ci/run)", missing)
 	}
 	t.Skipf("VM tier skipped: %s", missing)
+}
+
+// RequireSpace skips the test (fails it under CI) unless dir's filesystem
+// has need bytes free: VM disks are sparse files that grow as guests write,
+// and on a full filesystem qemu pauses the guest, which looks like a hang.
+func RequireSpace(t testing.TB, dir string, need uint64) {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatalf("free space of %s: %v", dir, err)
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	if free >= need {
+		return
+	}
+	msg := fmt.Sprintf("VM tier: %s has %.1f GiB free, the test needs %.1f GiB for its VM disks", dir, float64(free)/(1<<30), float64(need)/(1<<30))
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
 }
 
 // Missing names the first missing capability, or "" if all are there.

@@ -84,3 +84,36 @@ func TestConsoleWaitFailsWhenQemuExits(t *testing.T) {
 		t.Fatalf("Wait after qemu exited: %v after %v", err, time.Since(start))
 	}
 }
+
+// TestConsoleWaitSaysWhyTheGuestStalled: when qemu has stopped the guest
+// (here: never started; on a full host disk: io-error), a Wait that times
+// out says so instead of leaving a hung-looking console.
+func TestConsoleWaitSaysWhyTheGuestStalled(t *testing.T) {
+	Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	vm, err := StartVM(ctx, VMConfig{Name: "stopped", Dir: t.TempDir(), Firmware: BIOS, MemoryMiB: 64, Paused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Stop()
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Second)
+	defer wcancel()
+	_, _, err = vm.Console.Wait(wctx, regexp.MustCompile(`never printed`), 0)
+	if err == nil || !strings.Contains(err.Error(), "qemu has stopped the VM: prelaunch") {
+		t.Fatalf("Wait on a stopped guest: %v", err)
+	}
+}
+
+func TestRequireSpace(t *testing.T) {
+	dir := t.TempDir()
+	RequireSpace(t, dir, 1) // any filesystem has a byte free
+	ok := t.Run("too much", func(t *testing.T) {
+		t.Setenv("CI", "")
+		RequireSpace(t, dir, 1<<62)
+		t.Error("RequireSpace went on with 4 EiB asked")
+	})
+	if !ok {
+		t.Error("RequireSpace failed instead of skipping outside CI")
+	}
+}

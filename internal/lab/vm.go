@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -114,6 +115,7 @@ func start(ctx context.Context, n *Net, cfg VMConfig) (*VM, error) {
 		return nil, err
 	}
 	vm.Console.exited = vm.done
+	vm.Console.stalled = vm.stalled
 	name := "qemu-system-x86_64"
 	if n != nil {
 		args = append([]string{"netns", "exec", n.NS, name}, args...)
@@ -191,6 +193,32 @@ func (vm *VM) startTPM(ctx context.Context) (string, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return "", errors.New("swtpm socket did not appear")
+}
+
+// stalled asks qemu whether it has stopped the guest, which looks from the
+// console like a hung machine: with a disk write failing on the host (its
+// filesystem full, say) qemu pauses the VM in state io-error.
+func (vm *VM) stalled() string {
+	if vm.Exited() {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	raw, err := vm.QMP(ctx, "query-status", nil)
+	if err != nil {
+		return fmt.Sprintf(" (qemu does not answer: %v)", err)
+	}
+	var st struct {
+		Running bool   `json:"running"`
+		Status  string `json:"status"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil || st.Running {
+		return ""
+	}
+	if st.Status == "io-error" {
+		return " (qemu paused the VM after a disk write failed on the host: is the filesystem of " + vm.Config.Dir + " full?)"
+	}
+	return " (qemu has stopped the VM: " + st.Status + ")"
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
