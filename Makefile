@@ -85,8 +85,8 @@ e2e: build/go.mod ## the end-to-end VM tests alone (BIOS + UEFI deploy, discover
 e2e-storage: build/go.mod ## the storage VM test alone (mirror+cis, LUKS bound to Tang + TPM2, recovery key, degraded mirror)
 	$(GO) test -count=1 -timeout 30m -v -run TestDeployStorage ./internal/e2e
 
-e2e-kit: build/go.mod ## the site-kit VM tests alone (no network: BIOS single; UEFI mirror+cis with LUKS on the TPM; import)
-	$(GO) test -count=1 -timeout 30m -v -run 'TestSiteKit' ./internal/e2e
+e2e-kit: build/go.mod ## the site-kit VM test alone (no network; a UEFI and a BIOS machine, mirror+cis with LUKS on the TPM; import)
+	$(GO) test -count=1 -timeout 40m -v -run TestSiteKitStorage ./internal/e2e
 
 clean: ## remove build outputs
 	rm -rf $(BIN) build

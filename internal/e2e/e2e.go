@@ -29,7 +29,9 @@ cmdline: console=ttyS0 systemd.show_status=1
 // StorageRecipe is Recipe shaped by the mirror+cis layout with LUKS bound to
 // Tang and the TPM: one filesystem payload per CIS mount point, and mdadm,
 // lvm2, cryptsetup and clevis with their initramfs hooks in the image, and
-// sshd so the storage test can run commands in the installed system. Its
+// sshd so the storage test can run commands in the installed system. It is
+// built for both firmwares: its disk payload carries GRUB's BIOS boot code,
+// which the installer copies onto a layout's disks for BIOS machines. Its
 // devices get 5 minutes to appear instead of systemd's 90 s: under TCG on a
 // loaded machine, md assembly and LUKS unlock of seven volumes can take
 // longer, and the boot would stop in emergency mode. (systemd 252, Debian
@@ -38,7 +40,7 @@ cmdline: console=ttyS0 systemd.show_status=1
 const StorageRecipe = `name: debian-storage
 backend: debootstrap
 suite: bookworm
-firmware: uefi
+firmware: both
 packages: [initramfs-tools, linux-image-cloud-amd64, systemd-sysv, udev, openssh-server]
 layout: {preset: mirror+cis, encryption: tang+tpm2}
 cmdline: console=ttyS0 systemd.show_status=1 systemd.default_timeout_start_sec=300 systemd.default_device_timeout_sec=300

@@ -19,62 +19,34 @@ import (
 	"ingot.dev/ingot/internal/testenv"
 )
 
-// TestSiteKit is the air-gap round trip on a BIOS machine with the single
-// layout: a site kit is built for a host, a VM with no network at all boots
-// it from a USB stick, matches itself by its DMI serial, installs, writes its
-// signed report to the stick and powers off; the stick's reports are
-// imported into the server and the deployment ends succeeded; the VM, stick
-// removed, boots the OS. (UEFI is TestSiteKitStorage.)
-func TestSiteKit(t *testing.T) {
-	testenv.SkipShort(t, "end to end: builds a Debian image and boots a VM")
-	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "grub-mkrescue", "xorriso")
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	l := startLab(t, ctx)
-	const host, serial = "kit-bios", "KIT-BIOS-1"
-	if _, err := l.Client.Hosts().Create(ctx, api.Host{Name: host, Hostgroup: "lab", Serial: serial,
-		MACs: []api.MAC{mustMAC("52:54:00:e2:e0:21")}, Values: api.HostValues{Hostname: host, SSHKeys: []string{sshKey}}}); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	stick, dep := buildKit(t, ctx, l, dir, "--hosts", host)
-	cfg := lab.VMConfig{Name: "kit", Dir: dir, Firmware: lab.BIOS, MemoryMiB: 1024,
-		Disks: []lab.Disk{{Path: stick, Bus: "usb", BootIndex: 1}, {Path: blankDisk(t, dir, "disk.raw", 3<<30), Serial: "KITDISK", BootIndex: 2}},
-		Extra: []string{"-nic", "none", "-smbios", "type=1,serial=" + serial}}
-	matched, installed := installFromKit(t, ctx, cfg, host, serial)
-	importKit(t, ctx, l, stick, host, dep)
-
-	cfg.Disks = cfg.Disks[1:] // the stick is taken out
-	start := time.Now()
-	vm := startKitVM(t, ctx, cfg)
-	if _, _, err := vm.Console.Wait(ctx, regexp.MustCompile(`Reached target .*Multi-User System|login:`), 0); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("site kit, BIOS, no network: host matched %v after power-on, installed and report written %v; OS up %v after the second power-on; deployment %s succeeded",
-		matched, installed, time.Since(start).Round(time.Second), dep)
+// kitHost is one machine of the site-kit test.
+type kitHost struct {
+	name, serial string
+	firmware     lab.Firmware
+	mac          net.HardwareAddr
+	addr         netip.Addr
 }
 
-// TestSiteKitStorage is the air-gap round trip with the storage stack: a
-// UEFI VM with two disks, a TPM and no network boots a site kit whose
-// hostgroup wants mirror+cis with LUKS bound to Tang and the TPM (t=2); the
-// kit keeps only the TPM pin, so the installer binds LUKS to the TPM alone,
-// seals the recovery passphrase to the server into its report and powers
-// off. After the import the deployment is succeeded and the passphrase is
-// escrowed (`ingot host recovery-key`); the machine, stick removed, unlocks
-// its disks through the TPM with nobody at the console, runs both halves of
+// TestSiteKitStorage is the air-gap round trip with the storage stack, on
+// a UEFI and a legacy-BIOS machine: each has two disks, a TPM and no
+// network, and boots the same site kit stick; their hostgroup wants
+// mirror+cis with LUKS bound to Tang and the TPM (t=2). The kit keeps only
+// the TPM pin, so each installer binds LUKS to the TPM alone, seals the
+// recovery passphrase to the server into its report and powers off. After
+// one import both deployments are succeeded and the passphrases escrowed
+// (`ingot host recovery-key`); each machine, stick removed, unlocks its
+// disks through the TPM with nobody at the console (the BIOS one through
+// the GRUB boot code the installer put on both disks), runs both halves of
 // its mirrors and mounts the CIS filesystems; the escrowed passphrase opens
 // the volume. For that last check only, the second boot has a NIC (static
 // address, no Tang anywhere) so the test can log in over SSH.
 func TestSiteKitStorage(t *testing.T) {
-	testenv.SkipShort(t, "end to end: builds a Debian image and boots a VM")
+	testenv.SkipShort(t, "end to end: builds a Debian image and boots VMs")
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "grub-mkrescue", "xorriso", "swtpm")
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	lab.RequireSpace(t, os.TempDir(), 9<<30) // two VMs with two-disk mirrors, and the kit (about 1.4 GiB a disk)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	l := startLab(t, ctx, StorageRecipe)
-	const host, serial = "kit-secure", "KIT-SECURE-1"
-	mac := net.HardwareAddr{0x52, 0x54, 0x00, 0xe2, 0xe0, 0x31}
-	b := l.Net.Subnet.Addr().As4()
-	addr := netip.AddrFrom4([4]byte{b[0], b[1], b[2], 200})
 	// A Tang server the site cannot reach: the kit must drop its pin.
 	enc := "threshold: 2\ntang: [{url: \"http://tang.invalid:7500\", thumbprints: [x8R9Jd0Y0gRJ4vYXcYQd3l2w8w6bnTbVbWq2mA4bEdc]}]\ntpm2: {pcr_ids: [7]}\n"
 	if _, err := l.Client.Hostgroups().Create(ctx, api.Hostgroup{Name: "site-secure", ImageSet: "debian", Layout: "mirror+cis", Encryption: enc,
@@ -82,50 +54,97 @@ func TestSiteKitStorage(t *testing.T) {
 		t.Fatal(err)
 	}
 	key, pub := newSSHKey(t)
-	vals := api.HostValues{Hostname: host, SSHKeys: []string{pub},
-		Addresses: []api.StaticAddress{{Interface: mac.String(), Address: netip.PrefixFrom(addr, l.Net.Subnet.Bits())}}}
-	if _, err := l.Client.Hosts().Create(ctx, api.Host{Name: host, Hostgroup: "site-secure", Serial: serial, MACs: []api.MAC{{HardwareAddr: mac}}, Values: vals}); err != nil {
-		t.Fatal(err)
+	b := l.Net.Subnet.Addr().As4()
+	hosts := []kitHost{
+		{name: "kit-secure", serial: "KIT-SECURE-1", firmware: lab.UEFI, mac: net.HardwareAddr{0x52, 0x54, 0x00, 0xe2, 0xe0, 0x31}},
+		{name: "kit-legacy", serial: "KIT-LEGACY-1", firmware: lab.BIOS, mac: net.HardwareAddr{0x52, 0x54, 0x00, 0xe2, 0xe0, 0x32}},
+	}
+	for i := range hosts {
+		h := &hosts[i]
+		h.addr = netip.AddrFrom4([4]byte{b[0], b[1], b[2], byte(200 + i)})
+		vals := api.HostValues{Hostname: h.name, SSHKeys: []string{pub},
+			Addresses: []api.StaticAddress{{Interface: h.mac.String(), Address: netip.PrefixFrom(h.addr, l.Net.Subnet.Bits())}}}
+		if _, err := l.Client.Hosts().Create(ctx, api.Host{Name: h.name, Hostgroup: "site-secure", Serial: h.serial, MACs: []api.MAC{{HardwareAddr: h.mac}}, Values: vals}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	dir := t.TempDir()
-	stick, dep := buildKit(t, ctx, l, dir, "--hostgroup", "site-secure")
-	cfg := lab.VMConfig{Name: host, Dir: dir, Firmware: lab.UEFI, MemoryMiB: 1024, TPM: true,
-		Disks: []lab.Disk{{Path: stick, Bus: "usb", BootIndex: 1},
-			{Path: blankDisk(t, dir, "disk0.raw", storageDiskSize), Serial: "KIT-SECURE-0", BootIndex: 2},
-			{Path: blankDisk(t, dir, "disk1.raw", storageDiskSize), Serial: "KIT-SECURE-1", BootIndex: 3}},
-		Extra: []string{"-nic", "none", "-smbios", "type=1,serial=" + serial}}
-	matched, installed := installFromKit(t, ctx, cfg, host, serial)
-	importKit(t, ctx, l, stick, host, dep)
-	checkInstallerReport(t, l.Client, api.DeploymentID(dep))
-	checkKitPolicy(t, ctx, l, api.DeploymentID(dep))
-	if out := l.ingot(t, ctx, "host", "recovery-key", host); !strings.Contains(out, "crypt") || !strings.Contains(out, cryptDevice) {
-		t.Errorf("ingot host recovery-key %s:\n%s", host, out)
+	stick, deps := buildKit(t, ctx, l, dir, "--hostgroup", "site-secure")
+	var took []string
+	cfgs := make([]lab.VMConfig, len(hosts))
+	for i, h := range hosts {
+		vmDir := filepath.Join(dir, h.name) // its own TPM and console log
+		cfgs[i] = lab.VMConfig{Name: h.name, Dir: vmDir, Firmware: h.firmware, MemoryMiB: 1024, TPM: true,
+			Disks: []lab.Disk{{Path: stick, Bus: "usb", BootIndex: 1},
+				{Path: blankDisk(t, vmDir, "disk0.raw", storageDiskSize), Serial: h.serial + "-0", BootIndex: 2},
+				{Path: blankDisk(t, vmDir, "disk1.raw", storageDiskSize), Serial: h.serial + "-1", BootIndex: 3}},
+			Extra: []string{"-nic", "none", "-smbios", "type=1,serial=" + h.serial}}
+		matched, installed := installFromKit(t, ctx, cfgs[i], h.name, h.serial)
+		took = append(took, fmt.Sprintf("%s (%s): matched %v after power-on, installed and report written %v", h.name, h.firmware, matched, installed))
+	}
+	importKit(t, ctx, l, stick, deps)
+	for _, h := range hosts {
+		dep := api.DeploymentID(deps[h.name])
+		checkInstallerReport(t, l.Client, dep)
+		checkKitPolicy(t, ctx, l, dep)
+		if out := l.ingot(t, ctx, "host", "recovery-key", h.name); !strings.Contains(out, "crypt") || !strings.Contains(out, cryptDevice) {
+			t.Errorf("ingot host recovery-key %s:\n%s", h.name, out)
+		}
 	}
 	if t.Failed() {
 		return
 	}
 
-	cfg.Disks = cfg.Disks[1:] // the stick is taken out
-	cfg.NICs = []lab.NIC{{MAC: mac}}
-	cfg.CPUs = 2 // with one, the guest stalls (udev does not run for 90 s; emergency mode) under TCG
-	prev, _ := os.ReadFile(filepath.Join(dir, "console.log"))
-	from := len(prev)
+	for i, h := range hosts {
+		cfg := cfgs[i]
+		cfg.Disks = cfg.Disks[1:] // the stick is taken out
+		cfg.NICs = []lab.NIC{{MAC: h.mac}}
+		cfg.CPUs = 2 // with one, the guest stalls (udev does not run for 90 s; emergency mode) under TCG
+		prev, _ := os.ReadFile(filepath.Join(cfg.Dir, "console.log"))
+		from := len(prev)
+		start := time.Now()
+		vm := keepVM(t)(l.Net.StartVM(ctx, cfg))
+		for _, re := range []*regexp.Regexp{unlocked, regexp.MustCompile(h.name + ` login:`)} {
+			if _, _, err := vm.Console.Wait(ctx, re, from); err != nil {
+				t.Fatalf("the installed system of %s (%s), nobody at its console: %v", h.name, h.firmware, err)
+			}
+		}
+		took[i] += fmt.Sprintf("; OS up (TPM unlock, no passphrase) %v after the second power-on", time.Since(start).Round(time.Second))
+		checkKitHost(t, ctx, l, vmShell{key: key, addr: h.addr.String()}, h.name)
+		vm.Stop() // one guest at a time: two starve each other under TCG
+		if h.firmware == lab.BIOS {
+			took[i] += "; " + bootSecondDisk(t, ctx, l, cfg, h.name, vmShell{key: key, addr: h.addr.String()})
+		}
+	}
+	t.Logf("site kit, mirror+cis, LUKS on the TPM, no network; deployments %v succeeded:\n%s", deps, strings.Join(took, "\n"))
+}
+
+// bootSecondDisk boots the BIOS machine from its second disk alone (the
+// first pulled): its own MBR and core.img start GRUB, the mirrors come up
+// degraded and the TPM still unlocks.
+func bootSecondDisk(t *testing.T, ctx context.Context, l *Lab, cfg lab.VMConfig, host string, sh vmShell) string {
+	t.Helper()
+	cfg.Disks = cfg.Disks[1:]
+	prev, _ := os.ReadFile(filepath.Join(cfg.Dir, "console.log"))
 	start := time.Now()
 	vm := keepVM(t)(l.Net.StartVM(ctx, cfg))
+	defer vm.Stop()
 	for _, re := range []*regexp.Regexp{unlocked, regexp.MustCompile(host + ` login:`)} {
-		if _, _, err := vm.Console.Wait(ctx, re, from); err != nil {
-			t.Fatalf("the installed system, nobody at its console: %v", err)
+		if _, _, err := vm.Console.Wait(ctx, re, len(prev)); err != nil {
+			t.Fatalf("%s booted from its second disk alone: %v", host, err)
 		}
 	}
 	up := time.Since(start).Round(time.Second)
-	checkKitHost(t, ctx, l, vmShell{key: key, addr: addr.String()}, host)
-	t.Logf("site kit, UEFI, mirror+cis, LUKS on the TPM, no network: host matched %v after power-on, installed and report written %v; OS up (TPM unlock, no passphrase) %v after the second power-on; deployment %s succeeded",
-		matched, installed, up, dep)
+	out, err := sh.wait(ctx, "", "cat /proc/mdstat")
+	if err != nil || strings.Count(out, "[_U]")+strings.Count(out, "[U_]") != 2 {
+		t.Errorf("%s from its second disk: /proc/mdstat (%v) shows no two degraded mirrors:\n%s", host, err, out)
+	}
+	return fmt.Sprintf("from the second disk alone (first pulled) up in %v, mirrors degraded", up)
 }
 
 // buildKit builds a site kit of the given hosts into dir and returns the
-// stick image and the (first) offline deployment.
-func buildKit(t *testing.T, ctx context.Context, l *Lab, dir string, hosts ...string) (string, string) {
+// stick image and each host's offline deployment.
+func buildKit(t *testing.T, ctx context.Context, l *Lab, dir string, hosts ...string) (string, map[string]string) {
 	t.Helper()
 	stick := filepath.Join(dir, "kit.img")
 	start := time.Now()
@@ -133,7 +152,14 @@ func buildKit(t *testing.T, ctx context.Context, l *Lab, dir string, hosts ...st
 		"--report-area", "8388608", "-O", stick}, hosts...)
 	out := l.ingot(t, ctx, args...)
 	t.Logf("kit built in %v: %s", time.Since(start).Round(time.Second), strings.TrimSpace(out))
-	return stick, regexp.MustCompile(`dep_[0-9a-z]+`).FindString(out)
+	deps := map[string]string{}
+	for _, m := range regexp.MustCompile(`([a-z0-9-]+) \((dep_[0-9a-z]+)\)`).FindAllStringSubmatch(out, -1) {
+		deps[m[1]] = m[2]
+	}
+	if len(deps) == 0 {
+		t.Fatalf("no deployments in the kit build's output:\n%s", out)
+	}
+	return stick, deps
 }
 
 // installFromKit powers the VM on, waits for it to match itself by
@@ -147,7 +173,7 @@ func installFromKit(t *testing.T, ctx context.Context, cfg lab.VMConfig, host, s
 		t.Fatal(err)
 	}
 	matched = time.Since(start).Round(time.Second)
-	if _, _, err := vm.Console.Wait(ctx, regexp.MustCompile(`report of `+host+` \(succeeded.*written to slot 0`), 0); err != nil {
+	if _, _, err := vm.Console.Wait(ctx, regexp.MustCompile(`report of `+host+` \(succeeded.*written to slot \d`), 0); err != nil {
 		t.Fatal(err)
 	}
 	installed = time.Since(start).Round(time.Second)
@@ -158,25 +184,29 @@ func installFromKit(t *testing.T, ctx context.Context, cfg lab.VMConfig, host, s
 }
 
 // importKit imports the stick's reports (twice: the second changes
-// nothing) and checks that the deployment succeeded and the host is
+// nothing) and checks that every deployment succeeded and its host is
 // deployed.
-func importKit(t *testing.T, ctx context.Context, l *Lab, stick, host, dep string) {
+func importKit(t *testing.T, ctx context.Context, l *Lab, stick string, deps map[string]string) {
 	t.Helper()
 	out := l.ingot(t, ctx, "media", "import-reports", stick)
-	if !strings.Contains(out, host) || !strings.Contains(out, "succeeded") {
-		t.Fatalf("import-reports:\n%s", out)
+	for host := range deps {
+		if !regexp.MustCompile(`(?m)^` + host + `\s.*succeeded`).MatchString(out) {
+			t.Fatalf("import-reports does not show %s succeeded:\n%s", host, out)
+		}
 	}
 	again := l.ingot(t, ctx, "media", "import-reports", stick)
-	if !strings.Contains(again, "already imported") {
+	if strings.Count(again, "already imported") != len(deps) {
 		t.Errorf("a second import is not idempotent:\n%s", again)
 	}
-	d := waitState(t, ctx, l, api.DeploymentID(dep))
-	if d.State != api.DeploymentSucceeded {
-		t.Fatalf("deployment %s: %s (%+v)", dep, d.State, d.Error)
-	}
-	h, _ := l.Client.Hosts().Get(ctx, host)
-	if h.State != api.HostDeployed {
-		t.Errorf("host %s is %s, want deployed", host, h.State)
+	for host, dep := range deps {
+		d := waitState(t, ctx, l, api.DeploymentID(dep))
+		if d.State != api.DeploymentSucceeded {
+			t.Fatalf("deployment %s of %s: %s (%+v)", dep, host, d.State, d.Error)
+		}
+		h, _ := l.Client.Hosts().Get(ctx, host)
+		if h.State != api.HostDeployed {
+			t.Errorf("host %s is %s, want deployed", host, h.State)
+		}
 	}
 }
 
@@ -284,12 +314,4 @@ func (l *Lab) repo(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return r
-}
-
-func mustMAC(s string) api.MAC {
-	m, err := api.ParseMAC(s)
-	if err != nil {
-		panic(err)
-	}
-	return m
 }

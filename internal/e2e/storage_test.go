@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -34,6 +35,7 @@ const storageDiskSize = 13 << 30
 func TestDeployStorage(t *testing.T) {
 	testenv.SkipShort(t, "end to end: builds a Debian image and boots VMs")
 	lab.Require(t, "debootstrap", "mkfs.ext4", "mcopy", "grub-mkimage", "swtpm", "socat", "jose", "/usr/libexec/tangd")
+	lab.RequireSpace(t, os.TempDir(), 6<<30) // one VM with a two-disk mirror (about 1.4 GiB a disk)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	l := startLab(t, ctx, StorageRecipe)
@@ -166,7 +168,7 @@ func checkInstallerReport(t *testing.T, c *client.Client, dep api.DeploymentID) 
 	}
 	s := done.Storage
 	if !slices.Equal(s.Recovery, []string{"crypt"}) || strings.Count(s.MDStat, "active raid1") != 2 ||
-		!strings.Contains(s.Plan, "luks2 crypt") || len(s.Mounts) < 9 {
+		!strings.Contains(s.Plan, "luks2 crypt") || len(s.Mounts) < 9 || len(s.BIOSBoot) != 2 {
 		t.Errorf("installer.done storage report: %+v", s)
 	}
 }
