@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,16 +55,28 @@ func free(port int) bool {
 
 func start(t testing.TB, name string, args ...string) *exec.Cmd {
 	t.Helper()
+	// Not the test's stderr, and its own process group, killed whole:
+	// socat forks a child per connection, and one left behind (a client
+	// that vanished mid-request, like a VM that was stopped, and a test
+	// killed at its timeout) would keep the test's output open and go test
+	// waiting for it.
 	cmd := exec.Command(name, args...)
-	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	t.Cleanup(func() { kill(cmd) })
 	return cmd
+}
+
+// kill kills cmd's process group and reaps cmd (once: a reaped pid may
+// belong to someone else).
+func kill(cmd *exec.Cmd) {
+	if cmd.ProcessState != nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	_ = cmd.Wait()
 }
 
 func waitPort(t testing.TB, addr string) {
@@ -88,7 +101,7 @@ type Tang struct {
 }
 
 // Stop stops the server: later requests fail.
-func (tg *Tang) Stop() { _ = tg.cmd.Process.Kill(); _ = tg.cmd.Wait() }
+func (tg *Tang) Stop() { kill(tg.cmd) }
 
 // Start starts the stopped server again, with the same keys and address.
 func (tg *Tang) Start() {
