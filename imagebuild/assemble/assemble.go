@@ -110,6 +110,9 @@ func Assemble(ctx context.Context, cfg Config) (*Result, error) {
 	if err := writeFstab(cfg.Tree, fss, espID); err != nil {
 		return nil, err
 	}
+	if err := writeESPSync(cfg.Tree, k); err != nil {
+		return nil, err
+	}
 	for i := range fss {
 		if err := fss[i].make(ctx, cfg); err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,7 +86,11 @@ func Build(ctx context.Context, repo, work string, log io.Writer) (Artifacts, er
 // BuildImage builds recipe with the debootstrap backend into its cache
 // directory under build/e2e (once per recipe) and returns that directory.
 func (a Artifacts) BuildImage(ctx context.Context, work, recipe string, log io.Writer) (string, error) {
-	sum := sha256.Sum256([]byte(recipe + epoch))
+	builder, err := builderSum(a.Repo)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(recipe + epoch + builder))
 	dir := filepath.Join(a.Repo, "build", "e2e", "image-"+hex.EncodeToString(sum[:8]))
 	if ids, _ := filepath.Glob(filepath.Join(dir, "manifests", "[0-9a-f]*")); len(ids) == 1 {
 		return dir, nil
@@ -96,9 +101,34 @@ func (a Artifacts) BuildImage(ctx context.Context, work, recipe string, log io.W
 	if err := os.WriteFile(rf, []byte(recipe), 0o644); err != nil {
 		return dir, err
 	}
-	err := run(ctx, a.Repo, []string{"SOURCE_DATE_EPOCH=" + epoch}, log, a.Ingot, "image", "build", rf,
+	err = run(ctx, a.Repo, []string{"SOURCE_DATE_EPOCH=" + epoch}, log, a.Ingot, "image", "build", rf,
 		"--local", dir, "--cache-dir", filepath.Join(a.Repo, "build", "e2e", "debs"))
 	return dir, err
+}
+
+// builderSum hashes the image builder's sources (imagebuild and image,
+// tests aside), so a change to what goes into an image rebuilds the cached
+// ones.
+func builderSum(repo string) (string, error) {
+	h := sha256.New()
+	for _, top := range []string{"imagebuild", "image"} {
+		err := filepath.WalkDir(filepath.Join(repo, top), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.go") || !(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".sh")) {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s %d\n", strings.TrimPrefix(p, repo), len(b))
+			h.Write(b)
+			return nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("hashing the image builder's sources: %w", err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // SeedData copies the built image into a fresh server data directory:
