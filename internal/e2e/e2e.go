@@ -33,18 +33,15 @@ cmdline: console=ttyS0 systemd.show_status=1
 // sshd so the storage test can run commands in the installed system. It is
 // built for both firmwares: its disk payload carries GRUB's BIOS boot code,
 // which the installer copies onto a layout's disks for BIOS machines. Its
-// devices get 5 minutes to appear instead of systemd's 90 s: under TCG on a
-// loaded machine, md assembly and LUKS unlock of seven volumes can take
-// longer, and the boot would stop in emergency mode. (systemd 252, Debian
-// 12's, times device units out with the default start timeout; the device
-// timeout option is for newer ones.)
+// services get 5 minutes to start instead of systemd's 90 s; its devices
+// get them through SlowDevices.
 const StorageRecipe = `name: debian-storage
 backend: debootstrap
 suite: bookworm
 firmware: both
 packages: [initramfs-tools, linux-image-cloud-amd64, systemd-sysv, udev, openssh-server]
 layout: {preset: mirror+cis, encryption: tang+tpm2}
-cmdline: console=ttyS0 systemd.show_status=1 systemd.default_timeout_start_sec=300 systemd.default_device_timeout_sec=300
+cmdline: console=ttyS0 systemd.show_status=1 systemd.default_timeout_start_sec=300
 `
 
 // epoch is the SOURCE_DATE_EPOCH of the image build (reproducible, cached).

@@ -128,14 +128,14 @@ func checkRecovery(ctx context.Context, l *Lab, sh vmShell) error {
 }
 
 // kernelUpdate stands in for apt installing a newer kernel: the running
-// one's image under a higher version and its initramfs with a small cpio
-// archive appended (so the pair differs from what the ESPs hold, and still
-// boots), then what update-initramfs runs when it has written an initramfs.
+// one's image under a higher version and its initramfs with zero padding
+// appended (so the pair differs from what the ESPs hold; the kernel skips
+// the zeros), then what update-initramfs runs when it has written one.
 const kernelUpdate = `set -e
 v=99.0-ingot-test
 cp /boot/vmlinuz-$(uname -r) /boot/vmlinuz-$v
 cp /boot/initrd.img-$(uname -r) /boot/initrd.img-$v
-d=$(mktemp -d) && cd $d && echo "$v" > ingot-kernel-update && echo ingot-kernel-update | cpio --quiet -o -H newc >> /boot/initrd.img-$v
+head -c 512 /dev/zero >> /boot/initrd.img-$v
 run-parts --arg=$v --arg=/boot/initrd.img-$v /etc/initramfs/post-update.d
 u=$(findmnt -n -o UUID /boot/efi)
 for dev in $(blkid -c /dev/null -t UUID=$u -o device); do
