@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"syscall"
 	"testing"
+
+	"ingot.dev/ingot/internal/testenv"
 )
 
 // Require skips t where the machine truly lacks what VM tests need (root,
@@ -22,10 +24,7 @@ func Require(t testing.TB, tools ...string) {
 	if missing == "" {
 		return
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("VM tier: %s (CI machines must have it: see .ci/run)", missing)
-	}
-	t.Skipf("VM tier skipped: %s", missing)
+	testenv.Skip(t, "VM tier: %s", missing)
 }
 
 // RequireSpace skips the test (fails it under CI) unless dir's filesystem
@@ -41,11 +40,7 @@ func RequireSpace(t testing.TB, dir string, need uint64) {
 	if free >= need {
 		return
 	}
-	msg := fmt.Sprintf("VM tier: %s has %.1f GiB free, the test needs %.1f GiB for its VM disks", dir, float64(free)/(1<<30), float64(need)/(1<<30))
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testenv.Skip(t, "VM tier: %s has %.1f GiB free, the test needs %.1f GiB for its VM disks", dir, float64(free)/(1<<30), float64(need)/(1<<30))
 }
 
 // Missing names the first missing capability, or "" if all are there.
