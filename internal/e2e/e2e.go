@@ -34,7 +34,7 @@ cmdline: console=ttyS0 systemd.show_status=1
 // built for both firmwares: its disk payload carries GRUB's BIOS boot code,
 // which the installer copies onto a layout's disks for BIOS machines. Its
 // services get 5 minutes to start instead of systemd's 90 s; its devices
-// get them through SlowDevices.
+// get them through slowDevices.
 const StorageRecipe = `name: debian-storage
 backend: debootstrap
 suite: bookworm

@@ -51,7 +51,7 @@ func TestSiteKitStorage(t *testing.T) {
 	// A Tang server the site cannot reach: the kit must drop its pin.
 	enc := "threshold: 2\ntang: [{url: \"http://tang.invalid:7500\", thumbprints: [x8R9Jd0Y0gRJ4vYXcYQd3l2w8w6bnTbVbWq2mA4bEdc]}]\ntpm2: {pcr_ids: [7]}\n"
 	if _, err := l.Client.Hostgroups().Create(ctx, api.Hostgroup{Name: "site-secure", ImageSet: "debian", Layout: "mirror+cis", Encryption: enc,
-		Template: api.Template{Hostname: api.StringRule{Allowed: true}, SSHKeys: api.ListRule{Allowed: true, Max: 1}, Addresses: api.AddressRule{Allowed: true, Max: 1}, Files: SlowDevicesRule}}); err != nil {
+		Template: api.Template{Hostname: api.StringRule{Allowed: true}, SSHKeys: api.ListRule{Allowed: true, Max: 1}, Addresses: api.AddressRule{Allowed: true, Max: 1}, Files: slowDevicesRule}}); err != nil {
 		t.Fatal(err)
 	}
 	key, pub := newSSHKey(t)
@@ -63,7 +63,7 @@ func TestSiteKitStorage(t *testing.T) {
 	for i := range hosts {
 		h := &hosts[i]
 		h.addr = netip.AddrFrom4([4]byte{b[0], b[1], b[2], byte(200 + i)})
-		vals := api.HostValues{Hostname: h.name, SSHKeys: []string{pub}, Files: []api.File{SlowDevices},
+		vals := api.HostValues{Hostname: h.name, SSHKeys: []string{pub}, Files: []api.File{slowDevices},
 			Addresses: []api.StaticAddress{{Interface: h.mac.String(), Address: netip.PrefixFrom(h.addr, l.Net.Subnet.Bits())}}}
 		if _, err := l.Client.Hosts().Create(ctx, api.Host{Name: h.name, Hostgroup: "site-secure", Serial: h.serial, MACs: []api.MAC{{HardwareAddr: h.mac}}, Values: vals}); err != nil {
 			t.Fatal(err)

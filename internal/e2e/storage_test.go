@@ -27,16 +27,16 @@ import (
 // 10 GiB of fixed logical volumes and some /home.
 const storageDiskSize = 13 << 30
 
-// SlowDevices is a host file that gives the installed system's devices 5
+// slowDevices is a host file that gives the installed system's devices 5
 // minutes to appear instead of systemd's 90 s: under TCG on a loaded
 // machine the guest stalls for tens of seconds at a time, and a boot whose
 // md arrays, LUKS and logical volumes are all up would still stop in
 // emergency mode. (systemd 252, Debian 12's, has DefaultDeviceTimeoutSec=
-// in system.conf but no kernel command line option for it.) SlowDevicesRule
+// in system.conf but no kernel command line option for it.) slowDevicesRule
 // lets a hostgroup's hosts carry it.
 var (
-	SlowDevices     = api.File{Path: "/etc/systemd/system.conf.d/60-device-timeout.conf", Content: "[Manager]\nDefaultDeviceTimeoutSec=300\n"}
-	SlowDevicesRule = api.FileRule{Allowed: true, Max: 1, Paths: []string{"/etc/systemd/system.conf.d/*.conf"}}
+	slowDevices     = api.File{Path: "/etc/systemd/system.conf.d/60-device-timeout.conf", Content: "[Manager]\nDefaultDeviceTimeoutSec=300\n"}
+	slowDevicesRule = api.FileRule{Allowed: true, Max: 1, Paths: []string{"/etc/systemd/system.conf.d/*.conf"}}
 )
 
 // TestDeployStorage deploys a UEFI VM with two disks and a TPM with the
@@ -55,13 +55,13 @@ func TestDeployStorage(t *testing.T) {
 	c := l.Client
 	enc := fmt.Sprintf("threshold: 2\ntang: [{url: %q, thumbprints: [%q]}]\ntpm2: {pcr_ids: [7]}\n", tang.URL, tang.Thumbprint)
 	_, err := c.Hostgroups().Create(ctx, api.Hostgroup{Name: "secure", ImageSet: "debian", Layout: "mirror+cis", Encryption: enc,
-		Template: api.Template{Hostname: api.StringRule{Allowed: true}, SSHKeys: api.ListRule{Allowed: true, Max: 1}, Files: SlowDevicesRule}})
+		Template: api.Template{Hostname: api.StringRule{Allowed: true}, SSHKeys: api.ListRule{Allowed: true, Max: 1}, Files: slowDevicesRule}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := &machine{name: "e2e-storage", fw: lab.UEFI, mac: net.HardwareAddr{0x52, 0x54, 0x00, 0xe2, 0xe0, 0x21}, mark: map[string]time.Duration{}}
 	key, pub := newSSHKey(t)
-	h := api.Host{Name: m.name, Hostgroup: "secure", MACs: []api.MAC{{HardwareAddr: m.mac}}, Values: api.HostValues{Hostname: m.name, SSHKeys: []string{pub}, Files: []api.File{SlowDevices}}}
+	h := api.Host{Name: m.name, Hostgroup: "secure", MACs: []api.MAC{{HardwareAddr: m.mac}}, Values: api.HostValues{Hostname: m.name, SSHKeys: []string{pub}, Files: []api.File{slowDevices}}}
 	if _, err := c.Hosts().Create(ctx, h); err != nil {
 		t.Fatal(err)
 	}
