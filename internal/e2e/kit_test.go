@@ -220,7 +220,7 @@ func checkKitHost(t *testing.T, ctx context.Context, l *Lab, sh vmShell, host st
 	}
 	want, n := "whole [UU]", strings.Count(out, "[UU]")
 	if degraded {
-		want, n = "degraded", strings.Count(out, "[_U]")+strings.Count(out, "[U_]")
+		want, n = "degraded", degradedMirrors(out)
 	}
 	if n != 2 {
 		t.Errorf("/proc/mdstat shows %d arrays %s, want 2:\n%s", n, want, out)

@@ -225,8 +225,14 @@ func checkThresholdOneDegraded(ctx context.Context, l *Lab, m *machine, tang *cl
 	if err != nil {
 		return fmt.Errorf("reading /proc/mdstat: %v: %s", err, out)
 	}
-	if n := strings.Count(out, "[_U]") + strings.Count(out, "[U_]"); n != 2 {
+	if n := degradedMirrors(out); n != 2 {
 		return fmt.Errorf("/proc/mdstat shows %d degraded mirrors, want 2:\n%s", n, out)
 	}
 	return nil
+}
+
+// degradedMirrors counts the two-disk arrays /proc/mdstat shows running on
+// one disk.
+func degradedMirrors(mdstat string) int {
+	return strings.Count(mdstat, "[_U]") + strings.Count(mdstat, "[U_]")
 }
